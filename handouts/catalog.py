@@ -1,0 +1,214 @@
+"""Load and validate topic data: every topic, every language, checked against each other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import yamlio
+from .errors import ContentError, Problem, display_path
+from .model import Handout, LanguageFile, TopicMeta, validation_problems
+
+TOPIC_FILE = "topic.yaml"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic with its shared metadata and its text in each language."""
+
+    id: str
+    folder: Path
+    meta: TopicMeta
+    languages: dict[str, LanguageFile]
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Return the kinds of handout this topic has, in the source language's order."""
+        return tuple(self.languages[self.meta.source_language].handouts)
+
+    def handout(self, kind: str, lang: str) -> Handout:
+        """Return one kind of handout in one language."""
+        return self.languages[lang].handouts[kind]
+
+    def translation_status(self, lang: str) -> str:
+        """Return 'source', 'draft' or 'reviewed' for one language of this topic."""
+        translation = self.languages[lang].translation
+        return "source" if translation is None else translation.status
+
+    def matches_code(self, code: str) -> bool:
+        """Return whether a diagnosis code (or a code prefix such as M54.3) fits this topic."""
+        query = code.strip().upper()
+        return any(c.startswith(query) or query.startswith(c) for c in self.meta.codes)
+
+
+@dataclass
+class Catalog:
+    """Every topic of a workspace."""
+
+    topics: dict[str, Topic] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Topic]:
+        return iter(self.topics.values())
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Return every language any topic has, sorted."""
+        return tuple(sorted({lang for topic in self for lang in topic.languages}))
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Return every kind of handout any topic has, sorted."""
+        return tuple(sorted({kind for topic in self for kind in topic.kinds}))
+
+
+def load_catalog(topics_dir: Path, root: Path | None = None) -> Catalog:
+    """Load every topic folder under topics_dir; collect all problems, then raise once."""
+    catalog = Catalog()
+    problems: list[Problem] = []
+    if not topics_dir.is_dir():
+        raise ContentError([Problem(display_path(topics_dir, root), None, "", "topics folder not found")])
+    for folder in sorted(p for p in topics_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            topic = load_topic(folder, root)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+        else:
+            catalog.topics[topic.id] = topic
+    if problems:
+        raise ContentError(problems)
+    return catalog
+
+
+def load_topic(folder: Path, root: Path | None = None) -> Topic:
+    """Load one topic folder: topic.yaml and one <lang>.yaml per language."""
+    problems: list[Problem] = []
+    meta_doc = _parse(folder / TOPIC_FILE, root, problems)
+    meta = _validate(TopicMeta, meta_doc, problems) if meta_doc else None
+    docs: dict[str, yamlio.Document] = {}
+    languages: dict[str, LanguageFile] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == TOPIC_FILE:
+            continue
+        doc = _parse(path, root, problems)
+        if doc is None:
+            continue
+        parsed = _validate(LanguageFile, doc, problems)
+        if parsed is None:
+            continue
+        if parsed.language != path.stem:
+            problems.append(doc.problem(("language",), f"'{parsed.language}' does not match the file name {path.name}"))
+            continue
+        docs[path.stem] = doc
+        languages[path.stem] = parsed
+    if meta is not None and meta_doc is not None:
+        source = meta.source_language
+        if source not in languages:
+            if not any(p.file.endswith(f"{source}.yaml") for p in problems):
+                problems.append(meta_doc.problem(("source_language",), f"no {source}.yaml in {folder.name}/"))
+        else:
+            if languages[source].translation is not None:
+                problems.append(docs[source].problem(("translation",), "the source language is not a translation; remove this block"))
+            for lang, parsed in languages.items():
+                if lang == source:
+                    continue
+                if parsed.translation is None:
+                    problems.append(docs[lang].problem(("translation",), f"a translation needs a translation block (status: draft, translated_from: {source})"))
+                problems.extend(compare_structure(docs[source], languages[source], docs[lang], parsed))
+    if problems:
+        raise ContentError(problems)
+    assert meta is not None
+    ordered = {meta.source_language: languages[meta.source_language]}
+    ordered.update(sorted((k, v) for k, v in languages.items() if k != meta.source_language))
+    return Topic(folder.name, folder, meta, ordered)
+
+
+def _parse(path: Path, root: Path | None, problems: list[Problem]) -> yamlio.Document | None:
+    try:
+        return yamlio.load(path, root)
+    except ContentError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _validate(model: type[BaseModel], doc: yamlio.Document, problems: list[Problem]) -> Any:
+    if not isinstance(doc.data, dict):
+        problems.append(doc.problem((), "expected a mapping of fields at the top of the file"))
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(validation_problems(doc, exc))
+        return None
+
+
+# --- structure: every translation has the blocks of its source, in every length ---
+
+def _shape(handout: Handout) -> dict[tuple[str | int, ...], tuple[tuple[str | int, ...], str]]:
+    """Map each structural slot of a handout to (its field path, a description to compare)."""
+    shape: dict[tuple[str | int, ...], tuple[tuple[str | int, ...], str]] = {}
+
+    def blocks(key: tuple[str | int, ...], loc: tuple[str | int, ...], items: tuple[Any, ...]) -> None:
+        for index, block in enumerate(items):
+            size = "" if block.kind == "p" else f" of {len(getattr(block, block.kind))} items"
+            shape[(*key, index)] = ((*loc, index), f"{block.kind}{size} in {'/'.join(block.lengths)}")
+
+    shape[("get_help_now",)] = (("get_help_now", "items"), f"{len(handout.get_help_now.items)} items")
+    shape[("get_help_now", "note")] = (("get_help_now",), "a note" if handout.get_help_now.note else "no note")
+    for name in ("call_care_team", "questions"):
+        box = getattr(handout, name)
+        shape[(name,)] = ((name,), f"{len(box.items)} items in {'/'.join(box.lengths)}" if box else "absent")
+    for group, attr in (("sections", "blocks"), ("faq", "answer")):
+        for index, item in enumerate(getattr(handout, group)):
+            key = (group, item.id)
+            shape[key] = ((group, index), f"in {'/'.join(item.lengths)}")
+            blocks(key, (group, index, attr), getattr(item, attr))
+    return shape
+
+
+def compare_structure(
+    source_doc: yamlio.Document, source: LanguageFile, doc: yamlio.Document, other: LanguageFile
+) -> list[Problem]:
+    """List every block a translation lacks, adds or shapes differently from its source."""
+    problems: list[Problem] = []
+    src_name = source_doc.path.name
+
+    def report(loc: tuple[str | int, ...], label: str, message: str) -> None:
+        problems.append(Problem(doc.shown, doc.line_of(loc), label, message))
+
+    for kind, src_handout in source.handouts.items():
+        base = ("handouts", kind)
+        if kind not in other.handouts:
+            report(("handouts",), f"handouts.{kind}", f"missing; {src_name} has this handout")
+            continue
+        mine = _shape(other.handouts[kind])
+        theirs = _shape(src_handout)
+        for key, (src_loc, want) in theirs.items():
+            if key not in mine:
+                line = source_doc.line_of((*base, *src_loc))
+                report(base, _label(base, key), f"missing; {src_name}:{line} has it")
+            elif mine[key][1] != want:
+                report((*base, *mine[key][0]), _label(base, key), f"is {mine[key][1]}; {src_name} has {want}")
+        for key, (loc, _) in mine.items():
+            if key not in theirs:
+                report((*base, *loc), _label(base, key), f"not in {src_name}")
+    for kind in other.handouts:
+        if kind not in source.handouts:
+            report(("handouts", kind), f"handouts.{kind}", f"not in {src_name}")
+    return problems
+
+
+def _label(base: tuple[str, ...], key: tuple[str | int, ...]) -> str:
+    parts = [*base]
+    rest = list(key)
+    if rest and rest[0] in ("sections", "faq"):
+        parts.append(f"{rest[0]}[id={rest[1]}]")
+        rest = rest[2:]
+        if rest:
+            parts.append(f"block {rest[0] + 1}")
+    else:
+        parts.extend(str(r) for r in rest)
+    return ".".join(parts)

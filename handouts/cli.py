@@ -1,0 +1,183 @@
+"""The command line: declares commands and options, then calls the library."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LENGTH_HELP = "brief (1 page), standard (up to 2) or detailed (up to 4); repeat for several"
+
+
+def _versions() -> str:
+    import platform
+
+    import weasyprint
+    from weasyprint.text.ffi import pango
+
+    number = pango.pango_version()  # major * 10000 + minor * 100 + micro
+    pango_version = f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+    return (
+        f"handouts {__version__}\nWeasyPrint {weasyprint.__version__}\n"
+        f"Pango {pango_version}\nPython {platform.python_version()}"
+    )
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_versions())
+        ctx.exit()
+
+
+def reports_errors(func: F) -> F:
+    """Show a HandoutsError as one line per problem and exit non-zero, with no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .errors import HandoutsError
+
+        ctx = click.get_current_context()
+        debug = (ctx.find_root().obj or {}).get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except HandoutsError as exc:
+            if debug:
+                raise
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(exc.exit_code)
+        except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:  # an unexpected bug: say so briefly unless --debug
+            if debug:
+                raise
+            click.echo(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True)
+            ctx.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the versions of handouts, WeasyPrint, Pango and Python.")
+@click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), envvar="HANDOUTS_WORKSPACE",
+              help="The workspace folder (default: the nearest folder with handouts.yaml).")
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
+    """Make printable patient-education handouts from YAML topics.
+
+    \b
+    Examples:
+      handouts list
+      handouts build sciatica --kind overview --length brief --lang es
+      handouts build --all --paper letter --paper a4
+      handouts init my-clinic
+    """
+    ctx.obj = {"workspace": workspace, "debug": debug}
+
+
+def _workspace(ctx: click.Context) -> Any:
+    from .workspace import Workspace
+
+    return Workspace.open(ctx.find_root().obj["workspace"])
+
+
+@main.command("list")
+@click.option("--code", help="Only handouts for this ICD-10-CM code or code prefix, e.g. M54.31.")
+@click.pass_context
+@reports_errors
+def list_command(ctx: click.Context, code: str | None) -> None:
+    """List topics, their kinds of handout, languages and translation status.
+
+    \b
+    Examples:
+      handouts list
+      handouts list --code M54.31
+    """
+    from .listing import format_listing
+
+    click.echo(format_listing(_workspace(ctx), code))
+
+
+@main.command("build")
+@click.argument("topics", nargs=-1)
+@click.option("--all", "all_topics", is_flag=True, help="Build every topic.")
+@click.option("-k", "--kind", "kinds", multiple=True, help="overview, faq, caution...; repeat for several.")
+@click.option("-l", "--length", "lengths", multiple=True, help=LENGTH_HELP)
+@click.option("--lang", "langs", multiple=True, help="Language code (BCP 47), e.g. en, es; repeat for several.")
+@click.option("-p", "--paper", "papers", multiple=True, help="letter or a4 (default from handouts.yaml).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output folder (default: output/), or a .pdf file name when building one handout.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
+@click.pass_context
+@reports_errors
+def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
+                  lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
+                  output: Path | None, quiet: bool) -> None:
+    """Build handouts as PDF files.
+
+    With no --kind, --length or --lang, builds every kind, length and language of
+    the topics named. Files go to OUTPUT/<lang>/<topic>/<kind>-<length>-<paper>.pdf.
+
+    \b
+    Examples:
+      handouts build sciatica --kind overview --length brief --lang es
+      handouts build sciatica --kind faq --length detailed --lang en --paper a4 -o /tmp/out
+      handouts build kratom --kind caution --length standard --lang en
+      handouts build sciatica
+      handouts build --all --paper letter --paper a4
+    """
+    from .errors import UsageError
+    from .model import PAGE_BUDGET
+    from .pipeline import Builder, Result, plan
+
+    ws = _workspace(ctx)
+    if not topics and not all_topics:
+        raise UsageError(f"name a topic or use --all; available: {', '.join(sorted(ws.catalog.topics))}")
+    jobs = plan(ws, topics, kinds, lengths, langs, papers)
+
+    def show(result: Result) -> None:
+        if not result.ok:
+            click.echo(f"failed: {result.job}: {result.error}", err=True)
+            return
+        if result.over_budget:
+            budget = PAGE_BUDGET[result.job.length]
+            click.echo(f"warning: {result.path}: {result.pages} pages, over the {result.job.length} "
+                       f"budget of {budget}", err=True)
+        if not quiet:
+            click.echo(f"wrote {result.path} ({result.pages} page{'s' if result.pages != 1 else ''})")
+
+    report = Builder(ws).build(jobs, output or ws.output_dir, show)
+    click.echo(f"{len(report.built)} built, {len(report.failed)} failed.")
+    if report.failed:
+        ctx.exit(1)
+
+
+@main.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@reports_errors
+def init_command(directory: Path) -> None:
+    """Make a new clinic workspace that builds right away.
+
+    \b
+    Example:
+      handouts init my-clinic && cd my-clinic && handouts build --all
+    """
+    from .scaffold import scaffold
+
+    for path in scaffold(directory):
+        click.echo(f"created {path}")
+    click.echo(f"Next: cd {directory} && edit handouts.yaml && handouts build --all")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The workspace config file (handouts.yaml): the clinic's brand and build defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, ValidationError
+
+from . import yamlio
+from .errors import ContentError, Problem
+from .model import Strict, Text, validation_problems
+
+CONFIG_FILE = "handouts.yaml"
+
+HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+FontFamily = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,62}$")]
+Paper = Literal["letter", "a4"]
+PAPERS: tuple[Paper, ...] = ("letter", "a4")
+
+
+class Colors(Strict):
+    """Brand colours. Text colours must stay readable on white (checked by `handouts check`)."""
+
+    primary: HexColor = Field("#1d4e89", description="headings, header rule, box borders")
+    accent: HexColor = Field("#a61b1b", description="the get-help-now box border and heading")
+
+
+class Clinic(Strict):
+    """Who the handout comes from: printed in the header and footer, and the PDF author."""
+
+    name: Text
+    logo: Text | None = Field(None, description="path inside data/assets/, SVG or PNG")
+    logo_alt: Text | None = Field(None, description="alt text for the logo; default: the clinic name")
+    phone: Text | None = None
+    address: Text | None = None
+    website: Text | None = None
+    footer: Text | None = Field(None, description="one extra line at the foot of each page")
+    colors: Colors = Colors()
+    font: FontFamily = Field("Noto Sans", description="a family from styles/fonts.css")
+
+
+class Defaults(Strict):
+    """What a build uses when a command does not say."""
+
+    paper: Paper = "letter"
+
+
+class Config(Strict):
+    """The whole handouts.yaml."""
+
+    clinic: Clinic
+    defaults: Defaults = Defaults()
+
+
+def load_config(path: Path, root: Path | None = None) -> Config:
+    """Read and validate handouts.yaml; raise ContentError listing every problem."""
+    doc = yamlio.load(path, root)
+    if not isinstance(doc.data, dict):
+        raise ContentError([doc.problem((), "expected a mapping of fields at the top of the file")])
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ContentError(validation_problems(doc, exc)) from None
+    problems: list[Problem] = []
+    if config.clinic.logo is not None:
+        assets = (path.parent / "data" / "assets").resolve()
+        logo = (assets / config.clinic.logo).resolve()
+        if not logo.is_relative_to(assets):
+            problems.append(doc.problem(("clinic", "logo"), "the logo must be a file inside data/assets/"))
+        elif not logo.is_file():
+            problems.append(doc.problem(("clinic", "logo"), f"file not found: data/assets/{config.clinic.logo}"))
+        elif logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
+            problems.append(doc.problem(("clinic", "logo"), "use an SVG, PNG or JPEG file"))
+    if problems:
+        raise ContentError(problems)
+    return config

@@ -1,0 +1,77 @@
+"""Fixed template strings (gettext catalogs managed with Babel) and locale-aware dates."""
+
+from __future__ import annotations
+
+import gettext
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "handouts"
+
+
+class _CatalogTranslations(gettext.NullTranslations):
+    """gettext translations read straight from a .po file, so no compiled .mo is kept in git."""
+
+    def __init__(self, messages: dict[str, str], plurals: dict[tuple[str, int], str], plural_expr: object) -> None:
+        super().__init__()
+        self._messages = messages
+        self._plurals = plurals
+        self._plural_expr = plural_expr
+
+    def gettext(self, message: str) -> str:
+        return self._messages.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        index = self._plural_expr(n) if callable(self._plural_expr) else int(n != 1)
+        return self._plurals.get((singular, index)) or (singular if n == 1 else plural)
+
+
+def po_path(lang: str) -> Path:
+    """Return the catalog file for a language (BCP 47 tag, stored with an underscore)."""
+    return LOCALE_DIR / lang.replace("-", "_") / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> gettext.NullTranslations:
+    """Return the translations of the template strings for lang (English when there are none)."""
+    path = po_path(lang)
+    if not path.is_file():
+        return gettext.NullTranslations()
+    from babel.messages.pofile import read_po
+    from babel.plural import to_python
+
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang.replace("-", "_"))
+    messages: dict[str, str] = {}
+    plurals: dict[tuple[str, int], str] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        if isinstance(message.id, tuple):
+            for index, text in enumerate(message.string):
+                if text:
+                    plurals[(message.id[0], index)] = text
+        elif message.string:
+            messages[message.id] = message.string
+    return _CatalogTranslations(messages, plurals, to_python(catalog.plural_expr))
+
+
+def has_catalog(lang: str) -> bool:
+    """Return whether the template strings are translated into lang."""
+    return lang.split("-")[0] == "en" or po_path(lang).is_file()
+
+
+def format_date(value: date, lang: str, style: str = "long") -> str:
+    """Format a date the way readers of lang expect, e.g. '25 de noviembre de 2026'."""
+    from babel.dates import format_date as babel_format
+
+    return babel_format(value, format=style, locale=lang.replace("-", "_"))
+
+
+def format_month(value: date, lang: str) -> str:
+    """Format a month and year, e.g. 'November 2026' or 'noviembre de 2026'."""
+    from babel.dates import format_skeleton
+
+    return format_skeleton("yMMMM", value, locale=lang.replace("-", "_"))

@@ -1,0 +1,44 @@
+"""Language codes: BCP 47 tags checked against the locale data Babel ships."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
+
+
+class LanguageCodeError(ValueError):
+    """A language code that is not a well-formed, known BCP 47 tag."""
+
+
+@lru_cache(maxsize=None)
+def check_code(code: str) -> str:
+    """Return code if it is a BCP 47 tag Babel knows (en, es, zh-Hans, pt-BR); raise otherwise."""
+    if not isinstance(code, str) or not _TAG.match(code):
+        raise LanguageCodeError(
+            f"'{code}' is not a BCP 47 language tag (examples: en, es, zh-Hans, pt-BR)"
+        )
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(code, sep="-")
+    except (UnknownLocaleError, ValueError):
+        raise LanguageCodeError(f"unknown language '{code}'") from None
+    return code
+
+
+@lru_cache(maxsize=None)
+def text_direction(code: str) -> str:
+    """Return 'rtl' or 'ltr' for a language, from Babel's locale data."""
+    from babel import Locale
+
+    return "rtl" if Locale.parse(code, sep="-").character_order == "right-to-left" else "ltr"
+
+
+@lru_cache(maxsize=None)
+def native_name(code: str) -> str:
+    """Return the language's own name for itself, e.g. 'español'."""
+    from babel import Locale
+
+    return Locale.parse(code, sep="-").get_display_name() or code

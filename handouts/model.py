@@ -1,0 +1,247 @@
+"""The content schema: what a topic and one language's handouts may contain."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from .errors import Problem
+from .languages import LanguageCodeError, check_code
+
+if TYPE_CHECKING:
+    from .yamlio import Document
+
+Length = Literal["brief", "standard", "detailed"]
+LENGTHS: tuple[Length, ...] = ("brief", "standard", "detailed")
+#: Pages each length may fill: brief must fit exactly one page.
+PAGE_BUDGET: dict[str, int] = {"brief": 1, "standard": 2, "detailed": 4}
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+
+
+def _language(value: str) -> str:
+    try:
+        return check_code(value)
+    except LanguageCodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+LanguageCode = Annotated[str, AfterValidator(_language)]
+
+_ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
+
+
+def _icd10(value: str) -> str:
+    value = value.strip().upper()
+    if not _ICD10.match(value):
+        raise ValueError(f"'{value}' is not an ICD-10-CM code (like M54.31)")
+    return value
+
+
+IcdCode = Annotated[str, AfterValidator(_icd10)]
+
+
+class Strict(BaseModel):
+    """Base model: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tiered(Strict):
+    """A block that appears only in some lengths (all of them unless listed)."""
+
+    lengths: tuple[Length, ...] = LENGTHS
+
+    @model_validator(mode="after")
+    def _canonical_lengths(self) -> Tiered:
+        if not self.lengths:
+            raise ValueError("lengths: list at least one of brief, standard, detailed")
+        if len(set(self.lengths)) != len(self.lengths):
+            raise ValueError("lengths: a length is listed twice")
+        object.__setattr__(self, "lengths", tuple(x for x in LENGTHS if x in self.lengths))
+        return self
+
+    def shows(self, length: str) -> bool:
+        """Return whether this block appears in a handout of this length."""
+        return length in self.lengths
+
+
+class Block(Tiered):
+    """A paragraph (p), a bullet list (ul) or a numbered list of steps (ol)."""
+
+    p: Text | None = None
+    ul: tuple[Text, ...] | None = Field(default=None, min_length=1)
+    ol: tuple[Text, ...] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Block:
+        given = [name for name in ("p", "ul", "ol") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("a block needs exactly one of p (paragraph), ul (bullets) or ol (steps)")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Return 'p', 'ul' or 'ol'."""
+        return "p" if self.p is not None else "ul" if self.ul is not None else "ol"
+
+
+def _no_empty_length(lengths: tuple[str, ...], blocks: tuple[Block, ...]) -> None:
+    empty = [length for length in lengths if not any(b.shows(length) for b in blocks)]
+    if empty:
+        raise ValueError(f"shown in {', '.join(empty)} but none of its blocks is; it would print empty")
+
+
+class Section(Tiered):
+    """A headed part of a handout."""
+
+    id: Slug
+    heading: Text
+    blocks: tuple[Block, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Section:
+        _no_empty_length(self.lengths, self.blocks)
+        return self
+
+
+class FaqItem(Tiered):
+    """One question a patient asks, with its answer."""
+
+    id: Slug
+    question: Text
+    answer: tuple[Block, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> FaqItem:
+        _no_empty_length(self.lengths, self.answer)
+        return self
+
+
+class WarningBox(Strict):
+    """The "get help now" box: shown at every length, never split across pages."""
+
+    intro: Text
+    items: tuple[Text, ...] = Field(min_length=1)
+    note: Text | None = None
+
+
+class ListBox(Tiered):
+    """A short list with an optional lead-in, e.g. "call your care team if"."""
+
+    intro: Text | None = None
+    items: tuple[Text, ...] = Field(min_length=1)
+
+
+class Handout(Strict):
+    """One kind of handout (overview, faq, caution) in one language."""
+
+    title: Text
+    summary: Text
+    get_help_now: WarningBox
+    sections: tuple[Section, ...] = ()
+    faq: tuple[FaqItem, ...] = ()
+    call_care_team: ListBox | None = None
+    questions: ListBox | None = None
+
+    @model_validator(mode="after")
+    def _has_body(self) -> Handout:
+        if not self.sections and not self.faq:
+            raise ValueError("a handout needs sections or faq items")
+        ids = [s.id for s in self.sections] + [f.id for f in self.faq]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"id used twice: {', '.join(dupes)}")
+        return self
+
+
+Status = Literal["draft", "reviewed"]
+
+
+class _Reviewed(Strict):
+    status: Status
+    reviewed_by: Text | None = None
+    reviewed_on: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _Reviewed:
+        named = self.reviewed_by is not None or self.reviewed_on is not None
+        if self.status == "reviewed" and (self.reviewed_by is None or self.reviewed_on is None):
+            raise ValueError("status reviewed needs reviewed_by and reviewed_on")
+        if self.status == "draft" and named:
+            raise ValueError("a draft has no reviewer or review date; set status: reviewed")
+        return self
+
+
+class Review(_Reviewed):
+    """Clinical review of a topic's content. Never filled in by us: a clinic's clinician signs."""
+
+    next_review_due: date | None = None
+
+    @model_validator(mode="after")
+    def _due(self) -> Review:
+        if self.status == "reviewed" and self.next_review_due is None:
+            raise ValueError("status reviewed needs next_review_due")
+        if self.next_review_due and self.reviewed_on and self.next_review_due <= self.reviewed_on:
+            raise ValueError("next_review_due must come after reviewed_on")
+        return self
+
+
+class TranslationReview(_Reviewed):
+    """Review of one translation by a qualified medical translator."""
+
+    translated_from: LanguageCode
+
+
+class Source(Strict):
+    """Where the facts come from."""
+
+    title: Text
+    publisher: Text
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+    accessed: date
+
+
+class TopicMeta(Strict):
+    """topic.yaml: what is the same in every language."""
+
+    name: Text
+    source_language: LanguageCode
+    codes: tuple[IcdCode, ...] = Field(min_length=1)
+    updated_on: date
+    review: Review
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+
+class LanguageFile(Strict):
+    """<lang>.yaml: one language's text for every kind of handout of a topic."""
+
+    language: LanguageCode
+    translation: TranslationReview | None = None
+    handouts: dict[Slug, Handout] = Field(min_length=1)
+
+
+def validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
+    """Turn pydantic's errors into one Problem per error, with file, line and field path."""
+    problems = []
+    for error in exc.errors():
+        # pydantic adds pseudo-steps such as "function-after[...]" to the path; drop them.
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        problems.append(doc.problem(loc, _message(error)))
+    return problems
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "string_pattern_mismatch" and "a-z0-9" in str(error.get("ctx", {}).get("pattern", "")):
+        return "use lower-case letters, digits and hyphens (like what-helps)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]

@@ -1,0 +1,196 @@
+"""Plan which handouts to make, make them, and write each PDF safely into place."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .compose import Composer
+from .config import PAPERS
+from .errors import HandoutsError, UsageError, display_path
+from .model import LENGTHS, PAGE_BUDGET
+from .select import select
+from .workspace import Workspace
+
+
+@dataclass(frozen=True, order=True)
+class Job:
+    """One handout to make: a topic's kind, at one length, in one language, on one paper size."""
+
+    topic: str
+    kind: str
+    length: str
+    lang: str
+    paper: str
+
+    @property
+    def relpath(self) -> Path:
+        """Return the output path below the output folder: <lang>/<topic>/<kind>-<length>-<paper>.pdf."""
+        return Path(self.lang) / self.topic / f"{self.kind}-{self.length}-{self.paper}.pdf"
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.kind} {self.length} {self.lang} {self.paper}"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to one job: the file written, or why it failed."""
+
+    job: Job
+    path: Path | None = None
+    pages: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the PDF was written."""
+        return self.error is None
+
+    @property
+    def over_budget(self) -> bool:
+        """Return whether the PDF has more pages than its length allows."""
+        return self.ok and self.pages > PAGE_BUDGET[self.job.length]
+
+
+@dataclass
+class Report:
+    """Every result of one build, in order."""
+
+    results: list[Result] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Result]:
+        """Return the results that did not make a PDF."""
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def built(self) -> list[Result]:
+        """Return the results that made a PDF."""
+        return [r for r in self.results if r.ok]
+
+
+def _choose(kind: str, asked: Sequence[str], valid: Sequence[str], where: str = "") -> tuple[str, ...]:
+    if not asked:
+        return tuple(valid)
+    for value in asked:
+        if value not in valid:
+            raise UsageError(f"unknown {kind} '{value}'{where}; available: {', '.join(valid)}")
+    return tuple(dict.fromkeys(asked))
+
+
+def plan(
+    workspace: Workspace,
+    topics: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    lengths: Sequence[str] = (),
+    langs: Sequence[str] = (),
+    papers: Sequence[str] = (),
+) -> list[Job]:
+    """Return the jobs for the chosen values; an empty choice means every value there is."""
+    catalog = workspace.catalog
+    if not catalog.topics:
+        raise HandoutsError(f"no topics in {display_path(workspace.topics_dir)}; see README: adding a topic")
+    chosen_topics = _choose("topic", topics, sorted(catalog.topics))
+    _choose("kind", kinds, catalog.kinds)
+    _choose("language", langs, catalog.languages)
+    chosen_lengths = _choose("length", lengths, LENGTHS)
+    chosen_papers = _choose("paper", papers, PAPERS) if papers else (workspace.config.defaults.paper,)
+    jobs: list[Job] = []
+    for topic_id in chosen_topics:
+        topic = catalog.topics[topic_id]
+        where = f" for topic '{topic_id}'"
+        topic_kinds = _choose("kind", kinds, topic.kinds, where) if len(chosen_topics) == 1 else (
+            tuple(k for k in (kinds or topic.kinds) if k in topic.kinds)
+        )
+        topic_langs = _choose("language", langs, tuple(topic.languages), where) if len(chosen_topics) == 1 else (
+            tuple(lang for lang in (langs or topic.languages) if lang in topic.languages)
+        )
+        for kind in topic_kinds:
+            for length in chosen_lengths:
+                for lang in topic_langs:
+                    for paper in chosen_papers:
+                        jobs.append(Job(topic_id, kind, length, lang, paper))
+    if not jobs:
+        raise UsageError("no handout matches those choices; see 'handouts list'")
+    return jobs
+
+
+class Builder:
+    """Makes handouts for one workspace, keeping templates, fonts and styles loaded between them."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        from .render import Renderer
+
+        self.workspace = workspace
+        root = workspace.root
+        self.composer = Composer(workspace.search_path("templates"), root)
+        self.renderer = Renderer(workspace.search_path("styles"), workspace.asset_roots(), root)
+
+    def html(self, job: Job) -> str:
+        """Return the HTML of one handout."""
+        ws = self.workspace
+        topic = ws.catalog.topics[job.topic]
+        view = select(topic, job.kind, job.length, job.lang)
+        clinic = ws.config.clinic
+        logo = (ws.assets_dir / clinic.logo).resolve().as_uri() if clinic.logo else None
+        return self.composer.compose(view, clinic=clinic, logo_url=logo, paper=job.paper)
+
+    def build_one(self, job: Job, target: Path) -> Result:
+        """Make one PDF and move it into place at target; never leave a partial file."""
+        rendered = self.renderer.render(self.html(job), self.workspace.root)
+        write_atomic(target, rendered.pdf)
+        return Result(job, target, rendered.pages)
+
+    def build(self, jobs: Sequence[Job], output: Path, on_result: Callable[[Result], None] | None = None) -> Report:
+        """Make every job into output/<relpath>; go on past failures and report them all.
+
+        output may name a .pdf file when there is exactly one job.
+        """
+        single = output.suffix.lower() == ".pdf"
+        if single and len(jobs) != 1:
+            raise UsageError(f"-o {output} names one file, but these choices make {len(jobs)} handouts; give a folder")
+        report = Report()
+        for job in jobs:
+            try:
+                result = self.build_one(job, output if single else output / job.relpath)
+            except HandoutsError as exc:
+                result = Result(job, error="; ".join(exc.lines()))
+            report.results.append(result)
+            if on_result is not None:
+                on_result(result)
+        return report
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write data to a temporary file beside target, then rename it over target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build(
+    workspace: Workspace | Path | None = None,
+    *,
+    topics: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    lengths: Sequence[str] = (),
+    langs: Sequence[str] = (),
+    papers: Sequence[str] = (),
+    output: Path | None = None,
+    on_result: Callable[[Result], None] | None = None,
+) -> Report:
+    """Build handouts: the library entry point behind `handouts build`."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    jobs = plan(ws, topics, kinds, lengths, langs, papers)
+    return Builder(ws).build(jobs, output or ws.output_dir, on_result)

@@ -1,0 +1,83 @@
+"""`handouts init`: a new clinic workspace that builds right away."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .config import CONFIG_FILE
+from .errors import HandoutsError
+from .workspace import builtin_dir
+
+CONFIG_TEMPLATE = """\
+# handouts workspace config. Every field is explained in the README ("Branding").
+# Paths are relative to this file. Run `handouts build --all` to make every handout.
+
+clinic:
+  name: Your Clinic Name               # header, footer and PDF author
+  logo: logo.svg                       # a file in data/assets/ (SVG or PNG); remove the line for none
+  logo_alt: Your Clinic Name logo      # read aloud by screen readers
+  phone: (555) 010-0100                # printed on every page
+  address: 1 Main Street, Your Town
+  website: www.example.org
+  footer: Questions? Call us.          # one extra line at the foot of each page
+  colors:                              # quote colours: a bare # starts a comment
+    primary: "#1d4e89"                 # headings, header rule, box borders
+    accent: "#a61b1b"                  # the "get help now" box
+  font: Noto Sans                      # a family declared in styles/fonts.css
+
+defaults:
+  paper: letter                        # letter or a4
+"""
+
+LOGO = """\
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 120" width="120" height="120">
+  <title>Clinic logo placeholder</title>
+  <rect x="4" y="4" width="112" height="112" rx="18" fill="#1d4e89"/>
+  <rect x="50" y="24" width="20" height="72" rx="4" fill="#ffffff"/>
+  <rect x="24" y="50" width="72" height="20" rx="4" fill="#ffffff"/>
+</svg>
+"""
+
+TEMPLATES_README = """\
+Templates here replace the built-in ones with the same name (see `handouts/templates` in the
+README). To change one block and keep the rest, extend the built-in file:
+
+    {% extends "!builtin/base.html" %}
+    {% block footer %}{{ super() }}<p>Our extra footer line</p>{% endblock %}
+
+Save that as templates/base.html here. Built-in names: base.html, kinds/overview.html,
+kinds/faq.html, kinds/caution.html, partials/blocks.html.
+"""
+
+STYLES_README = """\
+A custom.css here loads after the built-in styles, so its rules win. A file with the same name as
+a built-in one (handout.css, fonts.css) replaces it. Fonts go in styles/fonts/.
+"""
+
+
+def scaffold(directory: Path) -> list[Path]:
+    """Create a workspace in directory; refuse to touch one that already exists."""
+    directory = Path(directory)
+    if (directory / CONFIG_FILE).exists():
+        raise HandoutsError(f"{directory / CONFIG_FILE} already exists; not changing an existing workspace")
+    if directory.exists() and any(directory.iterdir()):
+        raise HandoutsError(f"{directory} is not empty; choose a new folder")
+    created: list[Path] = []
+
+    def write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        created.append(path)
+
+    write(directory / CONFIG_FILE, CONFIG_TEMPLATE)
+    write(directory / "data" / "assets" / "logo.svg", LOGO)
+    write(directory / "templates" / "README.txt", TEMPLATES_README)
+    write(directory / "styles" / "README.txt", STYLES_README)
+    (directory / "output").mkdir(exist_ok=True)
+    samples = builtin_dir("data") / "topics"
+    for topic in sorted(p for p in samples.iterdir() if p.is_dir()):
+        target = directory / "data" / "topics" / topic.name
+        shutil.copytree(topic, target)
+        created.append(target)
+    return created

@@ -1,0 +1,83 @@
+"""A clinic's workspace: its config, its topics, and the search path for templates and styles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from .catalog import Catalog, load_catalog
+from .config import CONFIG_FILE, Config, load_config
+from .errors import HandoutsError
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def builtin_dir(name: str) -> Path:
+    """Return a built-in folder (templates, styles, data): inside the wheel, or the checkout."""
+    installed = _PACKAGE / "_builtin" / name
+    return installed if installed.is_dir() else _PACKAGE.parent / name
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Return the nearest folder at or above start that holds handouts.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise HandoutsError(
+        f"no {CONFIG_FILE} in {here} or its parents; run 'handouts init DIR' to make a workspace, "
+        "or pass --workspace DIR"
+    )
+
+
+@dataclass
+class Workspace:
+    """One clinic's folder: handouts.yaml, data/, and optional templates/ and styles/ overrides."""
+
+    root: Path
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> Workspace:
+        """Open the workspace at path, or the one around the current folder."""
+        if path is not None and not (Path(path) / CONFIG_FILE).is_file():
+            raise HandoutsError(f"no {CONFIG_FILE} in {path}; run 'handouts init {path}' to make one")
+        return cls(find_root(path))
+
+    @cached_property
+    def config(self) -> Config:
+        """Return the validated handouts.yaml."""
+        return load_config(self.root / CONFIG_FILE, self.root)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """Return every topic, validated."""
+        return load_catalog(self.topics_dir, self.root)
+
+    @property
+    def topics_dir(self) -> Path:
+        """Return data/topics."""
+        return self.root / "data" / "topics"
+
+    @property
+    def assets_dir(self) -> Path:
+        """Return data/assets: the logo and any image a template shows."""
+        return self.root / "data" / "assets"
+
+    @property
+    def output_dir(self) -> Path:
+        """Return the default output folder."""
+        return self.root / "output"
+
+    def search_path(self, kind: str) -> list[Path]:
+        """Return where templates or styles are looked up: the workspace first, built-ins last."""
+        own = self.root / kind
+        builtin = builtin_dir(kind)
+        folders = [own] if own.is_dir() else []
+        if not folders or own.resolve() != builtin.resolve():
+            folders.append(builtin)
+        return folders
+
+    def asset_roots(self) -> list[Path]:
+        """Return the only folders the renderer may read files from."""
+        return [p.resolve() for p in (*self.search_path("styles"), self.assets_dir)]

@@ -1,0 +1,112 @@
+"""Shared fixtures: the shipped sample workspace, and small workspaces written per test."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from handouts.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+CONFIG = """\
+clinic:
+  name: Test Clinic
+  phone: (555) 010-0199
+"""
+
+TOPIC = """\
+name: Test topic
+source_language: en
+codes: [M54.31]
+updated_on: 2026-11-01
+review:
+  status: draft
+sources:
+  - title: Sciatica
+    publisher: NHS
+    url: https://www.nhs.uk/conditions/sciatica/
+    accessed: 2026-11-01
+"""
+
+EN = """\
+language: en
+handouts:
+  overview:
+    title: Test handout
+    summary: A short summary.
+    get_help_now:
+      intro: "Call 911 if you have:"
+      items: [Numbness in both legs]
+    sections:
+      - id: first
+        heading: First section
+        blocks:
+          - p: Only in brief.
+            lengths: [brief]
+          - p: Longer text for standard and detailed.
+            lengths: [standard, detailed]
+          - ul: [One, Two]
+"""
+
+ES = """\
+language: es
+translation:
+  status: draft
+  translated_from: en
+handouts:
+  overview:
+    title: Hoja de prueba
+    summary: Un resumen corto.
+    get_help_now:
+      intro: "Llame al 911 si tiene:"
+      items: [Entumecimiento en las dos piernas]
+    sections:
+      - id: first
+        heading: Primera sección
+        blocks:
+          - p: Solo en la breve.
+            lengths: [brief]
+          - p: Texto más largo para la estándar y la detallada.
+            lengths: [standard, detailed]
+          - ul: [Uno, Dos]
+"""
+
+WriteWorkspace = Callable[..., Path]
+
+
+@pytest.fixture
+def write_workspace(tmp_path: Path) -> WriteWorkspace:
+    """Write a small workspace; files maps relative paths to text (dedented); None removes a default."""
+
+    def write(files: dict[str, str | None] | None = None, root: Path | None = None) -> Path:
+        root = root or tmp_path / "ws"
+        defaults: dict[str, str | None] = {
+            "handouts.yaml": CONFIG,
+            "data/topics/test/topic.yaml": TOPIC,
+            "data/topics/test/en.yaml": EN,
+        }
+        defaults.update(files or {})
+        for rel, text in defaults.items():
+            if text is None:
+                continue
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return root
+
+    return write
+
+
+@pytest.fixture
+def run() -> Callable[..., Result]:
+    """Run the CLI in-process and return click's Result (output, exit_code)."""
+
+    def invoke(*args: str | Path) -> Result:
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
