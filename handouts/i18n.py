@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +15,7 @@ DOMAIN = "handouts"
 class _CatalogTranslations(gettext.NullTranslations):
     """gettext translations read straight from a .po file, so no compiled .mo is kept in git."""
 
-    def __init__(self, messages: dict[str, str], plurals: dict[tuple[str, int], str], plural_expr: object) -> None:
+    def __init__(self, messages: dict[str, str], plurals: dict[tuple[str, int], str], plural_expr: Callable[[int], int]) -> None:
         super().__init__()
         self._messages = messages
         self._plurals = plurals
@@ -24,7 +25,7 @@ class _CatalogTranslations(gettext.NullTranslations):
         return self._messages.get(message) or message
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        index = self._plural_expr(n) if callable(self._plural_expr) else int(n != 1)
+        index = self._plural_expr(n)
         return self._plurals.get((singular, index)) or (singular if n == 1 else plural)
 
 
@@ -40,7 +41,6 @@ def translations(lang: str) -> gettext.NullTranslations:
     if not path.is_file():
         return gettext.NullTranslations()
     from babel.messages.pofile import read_po
-    from babel.plural import to_python
 
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=lang.replace("-", "_"))
@@ -55,7 +55,7 @@ def translations(lang: str) -> gettext.NullTranslations:
                     plurals[(message.id[0], index)] = text
         elif message.string:
             messages[message.id] = message.string
-    return _CatalogTranslations(messages, plurals, to_python(catalog.plural_expr))
+    return _CatalogTranslations(messages, plurals, gettext.c2py(catalog.plural_expr))
 
 
 def has_catalog(lang: str) -> bool:

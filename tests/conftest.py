@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +78,15 @@ handouts:
 """
 
 WriteWorkspace = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True)
+def weasyprint_logs_nothing(caplog: pytest.LogCaptureFixture):
+    """Fail any test during which WeasyPrint warned (a missing font, a CSS rule it ignored...)."""
+    yield
+    warnings = [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelno >= logging.WARNING]
+    expected = getattr(caplog, "weasyprint_expected", 0)
+    assert len(warnings) == expected, [r.getMessage() for r in warnings]
 
 
 @pytest.fixture

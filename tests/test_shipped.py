@@ -1,0 +1,64 @@
+"""Every shipped handout, in every length, language and paper size: rendered and inspected."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from handouts import Builder, Job, Workspace, plan
+from handouts.model import PAGE_BUDGET
+
+from .conftest import REPO
+from .pdfs import A4, LETTER, inspect_pdf
+
+WORKSPACE = Workspace(REPO)
+JOBS = plan(WORKSPACE, papers=("letter", "a4"))
+DRAFT = {"en": "Draft: not yet reviewed by a clinician.", "es": "Borrador: todavía no lo ha revisado un profesional clínico."}
+
+
+@pytest.fixture(scope="module")
+def builder() -> Builder:
+    return Builder(WORKSPACE)
+
+
+def words(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("**", "")).strip()
+
+
+def test_the_shipped_set_is_complete():
+    made = {(j.topic, j.kind, j.lang) for j in JOBS}
+    for kind in ("overview", "faq"):
+        for lang in ("en", "es"):
+            assert ("sciatica", kind, lang) in made
+    assert {("kratom", "caution", "en"), ("kratom", "caution", "es")} <= made
+    assert {j.length for j in JOBS} == {"brief", "standard", "detailed"}
+
+
+@pytest.mark.parametrize("job", JOBS, ids=str)
+def test_shipped_handout(builder, job):
+    rendered = builder.renderer.render(builder.html(job), WORKSPACE.root)
+    facts = inspect_pdf(rendered.pdf)
+    handout = WORKSPACE.catalog.topics[job.topic].handout(job.kind, job.lang)
+
+    budget = PAGE_BUDGET[job.length]
+    if job.length == "brief":
+        assert facts.pages == 1, f"{job}: brief must be exactly one page, got {facts.pages}"
+    else:
+        assert facts.pages <= budget, f"{job}: {facts.pages} pages, budget {budget}"
+    assert facts.size_pt == (A4 if job.paper == "a4" else LETTER)
+    assert facts.title == handout.title and facts.lang == job.lang
+    assert facts.author == "Riverbend Community Health"
+
+    text = facts.text
+    # The get-help-now box, whole, at every length.
+    for item in (handout.get_help_now.intro, *handout.get_help_now.items):
+        assert words(item) in text, f"{job}: warning box item missing: {item}"
+    if job.topic == "sciatica":
+        assert "cauda equina" in text.lower()
+    # Review status on the page, and sources where the length has room for them.
+    assert DRAFT[job.lang] in text
+    sources = WORKSPACE.catalog.topics[job.topic].meta.sources
+    if job.length != "brief":
+        assert all(s.url in text.replace(" ", "") for s in sources)
+    assert f"{facts.pages}" in text  # "Page 1 of N"
