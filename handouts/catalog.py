@@ -111,12 +111,14 @@ def load_topic(folder: Path, root: Path | None = None) -> Topic:
                 problems.append(meta_doc.problem(("source_language",), f"no {source}.yaml in {folder.name}/"))
         else:
             if languages[source].translation is not None:
-                problems.append(docs[source].problem(("translation",), "the source language is not a translation; remove this block"))
+                problems.append(docs[source].problem(
+                    ("translation",), "the source language is not a translation; remove this block"))
             for lang, parsed in languages.items():
                 if lang == source:
                     continue
                 if parsed.translation is None:
-                    problems.append(docs[lang].problem(("translation",), f"a translation needs a translation block (status: draft, translated_from: {source})"))
+                    problems.append(docs[lang].problem(("translation",), (
+                        f"a translation needs a translation block (status: draft, translated_from: {source})")))
                 problems.extend(compare_structure(docs[source], languages[source], docs[lang], parsed))
     if problems:
         raise ContentError(problems)

@@ -96,7 +96,7 @@ def _workspace(ctx: click.Context) -> Any:
 @click.pass_context
 @reports_errors
 def list_command(ctx: click.Context, code: str | None) -> None:
-    """List topics, their kinds of handout, languages and translation status.
+    """List topics, kinds of handout, languages with translation status, and codes.
 
     \b
     Examples:
@@ -136,7 +136,7 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
       handouts build sciatica
       handouts build --all --paper letter --paper a4
     """
-    from .errors import UsageError
+    from .errors import UsageError, display_path
     from .model import PAGE_BUDGET
     from .pipeline import Builder, Result, plan
 
@@ -151,10 +151,10 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
             return
         if result.over_budget:
             budget = PAGE_BUDGET[result.job.length]
-            click.echo(f"warning: {result.path}: {result.pages} pages, over the {result.job.length} "
+            click.echo(f"warning: {display_path(result.path)}: {result.pages} pages, over the {result.job.length} "
                        f"budget of {budget}", err=True)
         if not quiet:
-            click.echo(f"wrote {result.path} ({result.pages} page{'s' if result.pages != 1 else ''})")
+            click.echo(f"wrote {display_path(result.path)} ({result.pages} page{'s' if result.pages != 1 else ''})")
 
     report = Builder(ws).build(jobs, output or ws.output_dir, show)
     click.echo(f"{len(report.built)} built, {len(report.failed)} failed.")

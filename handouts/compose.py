@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ class Composer:
         self.template_dirs = template_dirs
         self.root = root
 
-    @lru_cache(maxsize=None)  # noqa: B019 - one Composer per workspace, few languages
+    @cache  # noqa: B019 - one Composer per workspace, few languages
     def environment(self, lang: str) -> jinja2.Environment:
         """Return the sandboxed environment with lang's template strings installed."""
         loader = jinja2.ChoiceLoader([
@@ -97,6 +97,17 @@ class Composer:
             where = display_path(Path(exc.filename), self.root) if exc.filename else exc.name
             raise TemplateError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
         except jinja2.exceptions.SecurityError as exc:
-            raise TemplateError(f"{name}: blocked by the template sandbox: {exc}") from None
+            raise TemplateError(f"{self._where(exc, name)}: blocked by the template sandbox: {exc}") from None
         except jinja2.UndefinedError as exc:
-            raise TemplateError(f"{name}: {exc.message}") from None
+            raise TemplateError(f"{self._where(exc, name)}: {exc.message}") from None
+
+    def _where(self, exc: BaseException, name: str) -> str:
+        """Return 'file:line' of the template line that raised exc (Jinja maps frames to templates)."""
+        where = name
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename.endswith(".html"):
+                where = f"{display_path(Path(filename), self.root)}:{tb.tb_lineno}"
+            tb = tb.tb_next
+        return where

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gettext
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -15,7 +15,9 @@ DOMAIN = "handouts"
 class _CatalogTranslations(gettext.NullTranslations):
     """gettext translations read straight from a .po file, so no compiled .mo is kept in git."""
 
-    def __init__(self, messages: dict[str, str], plurals: dict[tuple[str, int], str], plural_expr: Callable[[int], int]) -> None:
+    def __init__(
+        self, messages: dict[str, str], plurals: dict[tuple[str, int], str], plural_expr: Callable[[int], int]
+    ) -> None:
         super().__init__()
         self._messages = messages
         self._plurals = plurals
@@ -34,7 +36,7 @@ def po_path(lang: str) -> Path:
     return LOCALE_DIR / lang.replace("-", "_") / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> gettext.NullTranslations:
     """Return the translations of the template strings for lang (English when there are none)."""
     path = po_path(lang)

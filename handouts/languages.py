@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 _TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
 
@@ -12,7 +12,7 @@ class LanguageCodeError(ValueError):
     """A language code that is not a well-formed, known BCP 47 tag."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def check_code(code: str) -> str:
     """Return code if it is a BCP 47 tag Babel knows (en, es, zh-Hans, pt-BR); raise otherwise."""
     if not isinstance(code, str) or not _TAG.match(code):
@@ -28,7 +28,7 @@ def check_code(code: str) -> str:
     return code
 
 
-@lru_cache(maxsize=None)
+@cache
 def text_direction(code: str) -> str:
     """Return 'rtl' or 'ltr' for a language, from Babel's locale data."""
     from babel import Locale
@@ -36,7 +36,7 @@ def text_direction(code: str) -> str:
     return "rtl" if Locale.parse(code, sep="-").character_order == "right-to-left" else "ltr"
 
 
-@lru_cache(maxsize=None)
+@cache
 def native_name(code: str) -> str:
     """Return the language's own name for itself, e.g. 'español'."""
     from babel import Locale

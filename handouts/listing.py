@@ -15,14 +15,11 @@ def format_listing(workspace: Workspace, code: str | None = None) -> str:
     catalog = workspace.catalog
     topics = [t for t in catalog if code is None or t.matches_code(code)]
     if code is not None and not topics:
-        raise UsageError(f"no handout for code '{code}'; codes served: {', '.join(sorted({c for t in catalog for c in t.meta.codes}))}")
+        served = ", ".join(sorted({c for t in catalog for c in t.meta.codes}))
+        raise UsageError(f"no handout for code '{code}'; codes served: {served}")
     rows = [("TOPIC", "KIND", "LANGUAGES", "REVIEW", "CODES")]
     for topic in topics:
-        langs = ", ".join(
-            f"{lang}" if topic.translation_status(lang) == "source" else f"{lang} ({_STATUS[topic.translation_status(lang)]})"
-            for lang in topic.languages
-        )
-        langs = langs.replace(topic.meta.source_language, f"{topic.meta.source_language} (source)", 1)
+        langs = ", ".join(f"{lang} ({_STATUS[topic.translation_status(lang)]})" for lang in topic.languages)
         review = topic.meta.review.status
         for index, kind in enumerate(topic.kinds):
             first = index == 0
@@ -34,7 +31,9 @@ def format_listing(workspace: Workspace, code: str | None = None) -> str:
                 " ".join(topic.meta.codes) if first else "",
             ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1] for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows
+    ]
     lengths = ", ".join(
         f"{n} ({'exactly 1 page' if n == 'brief' else f'up to {PAGE_BUDGET[n]} pages'})" for n in LENGTHS
     )

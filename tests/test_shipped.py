@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from handouts import Builder, Job, Workspace, plan
+from handouts import Builder, Workspace, plan
 from handouts.model import PAGE_BUDGET
 
 from .conftest import REPO
@@ -14,7 +14,10 @@ from .pdfs import A4, LETTER, inspect_pdf
 
 WORKSPACE = Workspace(REPO)
 JOBS = plan(WORKSPACE, papers=("letter", "a4"))
-DRAFT = {"en": "Draft: not yet reviewed by a clinician.", "es": "Borrador: todavía no lo ha revisado un profesional clínico."}
+DRAFT = {
+    "en": "Draft: not yet reviewed by a clinician.",
+    "es": "Borrador: todavía no lo ha revisado un profesional clínico.",
+}
 
 
 @pytest.fixture(scope="module")
