@@ -110,6 +110,12 @@ def load_topic(folder: Path, root: Path | None = None) -> Topic:
             if not any(p.file.endswith(f"{source}.yaml") for p in problems):
                 problems.append(meta_doc.problem(("source_language",), f"no {source}.yaml in {folder.name}/"))
         else:
+            kinds = set(languages[source].handouts)
+            for index, src in enumerate(meta.sources):
+                for kind in src.kinds:
+                    if kind not in kinds:
+                        problems.append(meta_doc.problem(
+                            ("sources", index, "kinds"), f"no handout of kind '{kind}' in {source}.yaml"))
             if languages[source].translation is not None:
                 problems.append(docs[source].problem(
                     ("translation",), "the source language is not a translation; remove this block"))

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from . import yamlio
 from .errors import ContentError, Problem
-from .model import Strict, Text, validation_problems
+from .model import LanguageCode, Strict, Text, validation_problems
 
 CONFIG_FILE = "handouts.yaml"
 
@@ -35,9 +35,19 @@ class Clinic(Strict):
     phone: Text | None = None
     address: Text | None = None
     website: Text | None = None
-    footer: Text | None = Field(None, description="one extra line at the foot of each page")
+    footer: Text | dict[LanguageCode, Text] | None = Field(
+        None, description="one extra line at the foot of each page; or one per language: {en: ..., es: ...}"
+    )
     colors: Colors = Colors()
     font: FontFamily = Field("Noto Sans", description="a family from styles/fonts.css")
+
+
+    def footer_for(self, lang: str) -> str | None:
+        """Return the footer line in lang, else in English, else the first one given."""
+        if self.footer is None or isinstance(self.footer, str):
+            return self.footer
+        base = lang.split("-")[0]
+        return self.footer.get(lang) or self.footer.get(base) or self.footer.get("en") or next(iter(self.footer.values()))
 
 
 class Defaults(Strict):

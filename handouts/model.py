@@ -204,6 +204,7 @@ class Source(Strict):
     publisher: Text
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
     accessed: date
+    kinds: tuple[Slug, ...] = Field((), description="cited only by these kinds of handout; default all")
 
 
 class TopicMeta(Strict):

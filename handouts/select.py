@@ -79,7 +79,7 @@ def select(topic: Topic, kind: str, length: str, lang: str) -> View:
         faq=tuple(_faq(f, length) for f in handout.faq if f.shows(length)),
         call_care_team=_box(handout.call_care_team, length),
         questions=_box(handout.questions, length),
-        sources=topic.meta.sources,
+        sources=tuple(s for s in topic.meta.sources if not s.kinds or kind in s.kinds),
         codes=topic.meta.codes,
         draft=review.status != "reviewed",
         reviewed_by=review.reviewed_by,

@@ -59,7 +59,7 @@ def test_sources_in_full_at_standard_and_by_publisher_at_brief(ws):
     brief = inspect_pdf(render(ws, Job("test", "overview", "brief", "en", "letter")).pdf).text
     standard = inspect_pdf(render(ws, Job("test", "overview", "standard", "en", "letter")).pdf).text
     assert "Sources: NHS." in brief and "https://www.nhs.uk" not in brief
-    assert "https://www.nhs.uk/conditions/sciatica/ (accessed Nov 1, 2026)" in standard
+    assert "All pages accessed Nov 1, 2026. NHS. Sciatica. https://www.nhs.uk/conditions/sciatica/" in standard
 
 
 def test_reviewed_topic_shows_review_date_not_draft_mark(write_workspace):
