@@ -162,6 +162,41 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
         ctx.exit(1)
 
 
+@main.command("check")
+@click.argument("topics", nargs=-1)
+@click.option("--strict", is_flag=True, help="Fail on warnings too, not only on errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON for tools.")
+@click.option("--no-render", is_flag=True, help="Skip the checks that render (page budgets, colour contrast).")
+@click.option("--problems", is_flag=True, help="Show only warnings and errors.")
+@click.option("-v", "--verbose", is_flag=True, help="List the hardest sentences of every handout.")
+@click.pass_context
+@reports_errors
+def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_json: bool, no_render: bool,
+                  problems: bool, verbose: bool) -> None:
+    """Check content, translations, reading level, page budgets, review dates and branding.
+
+    Exits 1 when a check fails (with --strict, also on warnings). Notes, such as drafts
+    that no clinician has reviewed yet, never fail.
+
+    \b
+    Examples:
+      handouts check
+      handouts check sciatica --no-render
+      handouts check --strict --json > report.json
+    """
+    import json
+
+    from .check import format_report, run_checks
+
+    report = run_checks(_workspace(ctx), topics, render=not no_render)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(report, verbose=verbose, problems_only=problems))
+    if not report.passed(strict):
+        ctx.exit(1)
+
+
 @main.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @reports_errors

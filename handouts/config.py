@@ -56,11 +56,41 @@ class Defaults(Strict):
     paper: Paper = "letter"
 
 
+class PerLength(Strict):
+    """One limit for each length."""
+
+    brief: float
+    standard: float
+    detailed: float
+
+
+class ReadabilityLimits(Strict):
+    """Reading-level limits, per length (see README: the quality gate)."""
+
+    en_max_grade: PerLength = Field(
+        PerLength(brief=6.5, standard=6.5, detailed=8),
+        description="English: highest Flesch-Kincaid grade (AMA/NIH advise about grade 6)",
+    )
+    es_min_ease: PerLength = Field(
+        PerLength(brief=70, standard=70, detailed=60),
+        description="Spanish: lowest Fernandez-Huerta score (70-80 is about grade 6)",
+    )
+
+
+class CheckSettings(Strict):
+    """Settings of `handouts check`."""
+
+    readability: ReadabilityLimits = ReadabilityLimits()
+    review_warning_days: int = Field(60, ge=0, description="warn when a review falls due this soon")
+    hardest_sentences: int = Field(3, ge=0, le=20, description="how many hard sentences to list")
+
+
 class Config(Strict):
     """The whole handouts.yaml."""
 
     clinic: Clinic
     defaults: Defaults = Defaults()
+    check: CheckSettings = CheckSettings()
 
 
 def load_config(path: Path, root: Path | None = None) -> Config:

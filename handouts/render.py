@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import RenderError, display_path
@@ -45,19 +46,24 @@ class Renderer:
                 raise RenderError(f"{display_path(path, root)}: {exc}") from None
             self.stylesheets.append(css)
 
-    def render(self, html: str, base_url: Path) -> Rendered:
-        """Lay out html and return the PDF bytes and page count."""
+    def layout(self, html: str, base_url: Path) -> Any:
+        """Lay out html into pages (a WeasyPrint Document), without making the PDF."""
         weasyprint = self._weasyprint
         self.fetcher.refused.clear()
         try:
             document = weasyprint.HTML(
                 string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=self.fetcher
             ).render(stylesheets=self.stylesheets, font_config=self.font_config, pdf_tags=True)
-            pdf = document.write_pdf(pdf_variant="pdf/ua-1")
         except weasyprint.urls.FatalURLFetchingError as exc:
             raise RenderError(str(exc.__cause__ or exc)) from None
         if self.fetcher.refused:
             raise RenderError(self.fetcher.refused[0])
+        return document
+
+    def render(self, html: str, base_url: Path) -> Rendered:
+        """Lay out html and return the PDF bytes and page count."""
+        document = self.layout(html, base_url)
+        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
         return Rendered(pdf, len(document.pages))
 
 

@@ -1,0 +1,301 @@
+"""The quality gate behind `handouts check`: content, translations, reading level, pages, branding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from . import readability
+from .config import PAPERS
+from .errors import ContentError, HandoutsError, UsageError
+from .i18n import translations
+from .model import LENGTHS, PAGE_BUDGET
+from .select import select
+from .workspace import Workspace
+
+LEVELS = ("ok", "note", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of one check on one subject (a handout, a topic, a language or the brand)."""
+
+    check: str
+    level: str
+    subject: str
+    message: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass
+class CheckReport:
+    """Every finding of one run, in the order the checks ran."""
+
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, check: str, level: str, subject: str, message: str, details: Sequence[str] = ()) -> None:
+        """Record one finding."""
+        self.findings.append(Finding(check, level, subject, message, tuple(details)))
+
+    def count(self, level: str) -> int:
+        """Return how many findings have this level."""
+        return sum(f.level == level for f in self.findings)
+
+    def passed(self, strict: bool = False) -> bool:
+        """Return whether the gate passes: no errors, and with strict no warnings either."""
+        return not self.count("error") and not (strict and self.count("warning"))
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the report as plain data for tools."""
+        return {
+            "findings": [asdict(f) for f in self.findings],
+            "summary": {level: self.count(level) for level in LEVELS},
+        }
+
+
+def run_checks(
+    workspace: Workspace,
+    topics: Sequence[str] = (),
+    *,
+    render: bool = True,
+    today: date | None = None,
+) -> CheckReport:
+    """Run every check on the workspace (or the named topics) and return what each found."""
+    report = CheckReport()
+    today = today or date.today()
+    try:
+        config = workspace.config
+    except ContentError as exc:
+        for problem in exc.problems:
+            report.add("config", "error", problem.file, str(problem))
+        return report
+    try:
+        catalog = workspace.catalog
+    except ContentError as exc:
+        for problem in exc.problems:
+            report.add("schema", "error", problem.file, str(problem))
+        return report
+    for name in topics:
+        if name not in catalog.topics:
+            raise UsageError(f"unknown topic '{name}'; available: {', '.join(sorted(catalog.topics))}")
+    chosen = [catalog.topics[t] for t in (topics or sorted(catalog.topics))]
+    settings = config.check
+
+    for topic in chosen:
+        langs = ", ".join(topic.languages)
+        report.add("schema", "ok", topic.id, f"valid; translations match {topic.meta.source_language}: {langs}")
+        _check_readability(report, topic, settings)
+        _check_review(report, topic, today, settings.review_warning_days)
+        _check_sources(report, topic)
+    _check_brand(report, workspace)
+    _check_glyphs(report, workspace, chosen)
+    if render:
+        _check_pages_and_contrast(report, workspace, [t.id for t in chosen])
+    else:
+        report.add("pages", "note", "all", "page budgets and colour contrast not checked (--no-render)")
+    return report
+
+
+def _check_readability(report: CheckReport, topic: Any, settings: Any) -> None:
+    limits = settings.readability
+    for lang in topic.languages:
+        if readability.has_formula(lang):
+            readability.prepare((u for kind in topic.kinds for length in LENGTHS
+                                 for u in readability.printed_units(select(topic, kind, length, lang))), lang)
+    for kind in topic.kinds:
+        for lang in topic.languages:
+            if not readability.has_formula(lang):
+                report.add("readability", "note", f"{topic.id} {kind} {lang}",
+                           f"no readability formula for '{lang}'; not measured")
+                continue
+            for length in LENGTHS:
+                subject = f"{topic.id} {kind} {length} {lang}"
+                texts = readability.sentences(readability.printed_units(select(topic, kind, length, lang)))
+                score = readability.score(texts, lang)
+                hard = [f"{value:5.1f}  {text}" for value, text in
+                        readability.hardest(texts, lang, settings.hardest_sentences)]
+                if readability.base(lang) == "en":
+                    limit = getattr(limits.en_max_grade, length)
+                    ok = score.grade <= limit
+                    message = (f"Flesch-Kincaid grade {score.grade:.1f} (max {limit:g}), "
+                               f"SMOG {score.smog:.1f}")
+                else:
+                    limit = getattr(limits.es_min_ease, length)
+                    ok = score.ease_es >= limit
+                    message = f"Fernandez-Huerta {score.ease_es:.1f} (min {limit:g})"
+                report.add("readability", "ok" if ok else "error", subject, message, hard)
+
+
+def _check_review(report: CheckReport, topic: Any, today: date, warn_days: int) -> None:
+    review = topic.meta.review
+    if review.status != "reviewed":
+        report.add("review", "note", topic.id, "draft: not yet reviewed by a clinician")
+    else:
+        due = review.next_review_due
+        days = (due - today).days
+        if days < 0:
+            report.add("review", "error", topic.id, f"review overdue: next review was due {due.isoformat()}")
+        elif days <= warn_days:
+            report.add("review", "warning", topic.id, f"review due {due.isoformat()}, in {days} days")
+        else:
+            report.add("review", "ok", topic.id,
+                       f"reviewed {review.reviewed_on.isoformat()} by {review.reviewed_by}; next due {due.isoformat()}")
+    for lang in topic.languages:
+        status = topic.translation_status(lang)
+        if status == "draft":
+            report.add("review", "note", f"{topic.id} {lang}",
+                       "translation not yet checked by a qualified medical translator")
+        elif status == "reviewed":
+            tr = topic.languages[lang].translation
+            report.add("review", "ok", f"{topic.id} {lang}",
+                       f"translation reviewed {tr.reviewed_on.isoformat()} by {tr.reviewed_by}")
+
+
+def _check_sources(report: CheckReport, topic: Any) -> None:
+    insecure = [s.url for s in topic.meta.sources if not s.url.startswith("https://")]
+    for url in insecure:
+        report.add("sources", "warning", topic.id, f"source URL is not https: {url}")
+    if not insecure:
+        report.add("sources", "ok", topic.id, f"{len(topic.meta.sources)} sources, each with title, publisher and https URL")
+
+
+def _check_brand(report: CheckReport, workspace: Workspace) -> None:
+    from .glyphs import declared_fonts
+
+    clinic = workspace.config.clinic
+    if clinic.logo:
+        path = workspace.assets_dir / clinic.logo
+        problem = _image_problem(path)
+        if problem:
+            report.add("branding", "error", "brand", f"logo data/assets/{clinic.logo}: {problem}")
+        else:
+            report.add("branding", "ok", "brand", f"logo data/assets/{clinic.logo} is a readable image")
+    families = declared_fonts(workspace.search_path("styles"))
+    if clinic.font not in families:
+        report.add("branding", "error", "brand",
+                   f"font '{clinic.font}' is not declared in styles/fonts.css (declared: {', '.join(families) or 'none'})")
+    else:
+        missing = [p.name for p in families[clinic.font] if not p.is_file()]
+        if missing:
+            report.add("branding", "error", "brand", f"font '{clinic.font}': file not found: {', '.join(missing)}")
+        else:
+            report.add("branding", "ok", "brand", f"font '{clinic.font}' is declared and its files exist")
+
+
+def _image_problem(path: Any) -> str | None:
+    """Return why an image file cannot be used as a logo, or None."""
+    if not path.is_file():
+        return "file not found"
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        return None if data.startswith(b"\x89PNG\r\n\x1a\n") else "not a PNG file"
+    if suffix in (".jpg", ".jpeg"):
+        return None if data.startswith(b"\xff\xd8") else "not a JPEG file"
+    if suffix == ".svg":
+        import xml.etree.ElementTree as ET
+
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError as exc:
+            return f"not valid SVG: {exc}"
+        return None if root.tag.endswith("svg") else "not an SVG image (no <svg> root)"
+    return "use an SVG, PNG or JPEG file"
+
+
+def language_texts(workspace: Workspace, topics: Sequence[Any], lang: str) -> list[str]:
+    """Return every string a handout in lang can print: content, template strings, clinic lines."""
+    texts: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    for topic in topics:
+        if lang in topic.languages:
+            walk(topic.languages[lang].model_dump(mode="json"))
+            walk([(s.title, s.publisher, s.url) for s in topic.meta.sources])
+    catalog = translations(lang)
+    texts.extend(getattr(catalog, "_messages", {}).values())
+    clinic = workspace.config.clinic
+    texts.extend(t for t in (clinic.name, clinic.phone, clinic.website, clinic.footer_for(lang)) if t)
+    return texts
+
+
+def _check_glyphs(report: CheckReport, workspace: Workspace, topics: Sequence[Any]) -> None:
+    from .glyphs import declared_fonts, describe, missing_chars
+
+    families = declared_fonts(workspace.search_path("styles"))
+    stack = [workspace.config.clinic.font, "Noto Sans"]
+    files = [path for family in dict.fromkeys(stack) for path in families.get(family, [])]
+    names = " + ".join(dict.fromkeys(f for f in stack if f in families))
+    langs = sorted({lang for topic in topics for lang in topic.languages})
+    for lang in langs:
+        missing = missing_chars(language_texts(workspace, topics, lang), files)
+        if missing:
+            report.add("glyphs", "error", lang, f"{len(missing)} characters not in the fonts ({names}): {describe(missing)}")
+        else:
+            report.add("glyphs", "ok", lang, f"the fonts ({names}) cover every character")
+
+
+def _check_pages_and_contrast(report: CheckReport, workspace: Workspace, topics: Sequence[str]) -> None:
+    from .contrast import text_colours
+    from .pipeline import Builder, plan
+
+    try:
+        builder = Builder(workspace)
+    except HandoutsError as exc:
+        report.add("pages", "error", "all", "; ".join(exc.lines()))
+        return
+    colours: dict[tuple[str, str], Any] = {}
+    for job in plan(workspace, topics=topics, papers=PAPERS):
+        subject = f"{job.topic} {job.kind} {job.length} {job.lang} {job.paper}"
+        try:
+            document = builder.renderer.layout(builder.html(job), workspace.root)
+        except HandoutsError as exc:
+            report.add("pages", "error", subject, "; ".join(exc.lines()))
+            continue
+        pages = len(document.pages)
+        budget = PAGE_BUDGET[job.length]
+        rule = "exactly 1" if job.length == "brief" else f"at most {budget}"
+        over = pages - budget
+        if over > 0:
+            report.add("pages", "error", subject,
+                       f"{pages} pages, {over} over the {job.length} budget ({rule})")
+        else:
+            report.add("pages", "ok", subject, f"{pages} page{'s' if pages != 1 else ''} ({rule})")
+        if job.length == "detailed" and job.paper == PAPERS[0]:
+            for colour in text_colours(document):
+                colours.setdefault((colour.fg, colour.bg), colour)
+    for colour in sorted(colours.values(), key=lambda c: c.ratio):
+        size = f"{colour.size_pt:g} pt{' bold' if colour.bold else ''}"
+        message = (f"text {colour.fg} on {colour.bg}: {colour.ratio:.1f}:1 at {size} "
+                   f"(WCAG AA needs {colour.needed:g}:1), e.g. '{colour.sample}'")
+        report.add("contrast", "ok" if colour.ratio >= colour.needed else "error", "brand", message)
+
+
+def format_report(report: CheckReport, *, verbose: bool = False, problems_only: bool = False) -> str:
+    """Return the report as a readable table, then a summary line."""
+    rows = [f for f in report.findings if not problems_only or f.level in ("warning", "error")]
+    width_check = max([len("CHECK"), *(len(f.check) for f in rows)])
+    width_subject = max([len("SUBJECT"), *(len(f.subject) for f in rows)])
+    lines = [f"{'CHECK':<{width_check}}  {'RESULT':<7}  {'SUBJECT':<{width_subject}}  DETAIL"]
+    for f in rows:
+        result = f.level.upper() if f.level in ("warning", "error") else f.level
+        lines.append(f"{f.check:<{width_check}}  {result:<7}  {f.subject:<{width_subject}}  {f.message}")
+        if f.details and (verbose or f.level == "error"):
+            lines.append(" " * (width_check + 11) + "hardest sentences (score, sentence):")
+            lines.extend(" " * (width_check + 13) + d for d in f.details)
+    counts = ", ".join(f"{report.count(level)} {level}{'s' if report.count(level) != 1 else ''}"
+                       for level in ("error", "warning", "note"))
+    lines.append("")
+    lines.append(f"{counts}; {report.count('ok')} passed.")
+    return "\n".join(lines)

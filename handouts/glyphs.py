@@ -1,0 +1,75 @@
+"""Font coverage: which characters of a language's text the handout's fonts cannot draw."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+FONT_CSS = "fonts.css"
+
+
+def declared_fonts(style_dirs: list[Path]) -> dict[str, list[Path]]:
+    """Map each family of the @font-face rules in fonts.css (first on the search path) to its files."""
+    import tinycss2
+
+    css = next((d / FONT_CSS for d in style_dirs if (d / FONT_CSS).is_file()), None)
+    families: dict[str, list[Path]] = {}
+    if css is None:
+        return families
+    rules = tinycss2.parse_stylesheet(css.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True)
+    for rule in rules:
+        if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
+            continue
+        family, files = None, []
+        for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
+            if decl.type != "declaration":
+                continue
+            if decl.lower_name == "font-family":
+                family = "".join(t.value if t.type == "string" else t.serialize() for t in decl.value).strip()
+            elif decl.lower_name == "src":
+                for token in decl.value:
+                    if token.type == "url":
+                        files.append(_resolve(css.parent, token.value))
+                    elif token.type == "function" and token.lower_name == "url":
+                        files.extend(_resolve(css.parent, a.value) for a in token.arguments if a.type == "string")
+        if family:
+            families.setdefault(family, []).extend(files)
+    return families
+
+
+def _resolve(folder: Path, url: str) -> Path:
+    parts = urlsplit(url)
+    return Path(unquote(parts.path)) if parts.scheme == "file" else (folder / unquote(url)).resolve()
+
+
+@lru_cache(maxsize=None)
+def font_chars(path: Path) -> frozenset[int]:
+    """Return the code points a font file maps to glyphs."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), lazy=True, fontNumber=0) as font:
+        return frozenset(font.getBestCmap() or {})
+
+
+def missing_chars(texts: Iterable[str], fonts: Iterable[Path]) -> list[str]:
+    """Return the characters of texts that none of the font files has, in order of code point."""
+    have: set[int] = set()
+    for path in fonts:
+        if path.is_file():
+            have |= font_chars(path)
+    needed = {ch for text in texts for ch in text if _drawn(ch)}
+    return sorted((ch for ch in needed if ord(ch) not in have), key=ord)
+
+
+def _drawn(ch: str) -> bool:
+    # Spaces, line breaks and invisible format characters need no glyph of their own.
+    return not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def describe(chars: list[str], limit: int = 8) -> str:
+    """Return 'ā (U+0101), → (U+2192)' for a list of characters."""
+    shown = ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in chars[:limit])
+    return shown + (f" and {len(chars) - limit} more" if len(chars) > limit else "")
