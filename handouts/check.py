@@ -285,6 +285,8 @@ def _check_pages_and_contrast(report: CheckReport, workspace: Workspace, topics:
 def format_report(report: CheckReport, *, verbose: bool = False, problems_only: bool = False) -> str:
     """Return the report as a readable table, then a summary line."""
     rows = [f for f in report.findings if not problems_only or f.level in ("warning", "error")]
+    if not rows:
+        return f"No warnings or errors; {report.count('ok')} checks passed, {report.count('note')} notes."
     width_check = max([len("CHECK"), *(len(f.check) for f in rows)])
     width_subject = max([len("SUBJECT"), *(len(f.subject) for f in rows)])
     lines = [f"{'CHECK':<{width_check}}  {'RESULT':<7}  {'SUBJECT':<{width_subject}}  DETAIL"]
