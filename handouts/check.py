@@ -11,6 +11,7 @@ from . import readability
 from .config import PAPERS
 from .errors import ContentError, HandoutsError, UsageError
 from .i18n import translations
+from .languages import font_stack
 from .model import LENGTHS, PAGE_BUDGET
 from .select import select
 from .workspace import Workspace
@@ -158,7 +159,8 @@ def _check_sources(report: CheckReport, topic: Any) -> None:
     for url in insecure:
         report.add("sources", "warning", topic.id, f"source URL is not https: {url}")
     if not insecure:
-        report.add("sources", "ok", topic.id, f"{len(topic.meta.sources)} sources, each with title, publisher and https URL")
+        count = len(topic.meta.sources)
+        report.add("sources", "ok", topic.id, f"{count} sources, each with title, publisher and https URL")
 
 
 def _check_brand(report: CheckReport, workspace: Workspace) -> None:
@@ -174,8 +176,9 @@ def _check_brand(report: CheckReport, workspace: Workspace) -> None:
             report.add("branding", "ok", "brand", f"logo data/assets/{clinic.logo} is a readable image")
     families = declared_fonts(workspace.search_path("styles"))
     if clinic.font not in families:
+        declared = ", ".join(families) or "none"
         report.add("branding", "error", "brand",
-                   f"font '{clinic.font}' is not declared in styles/fonts.css (declared: {', '.join(families) or 'none'})")
+                   f"font '{clinic.font}' is not declared in styles/fonts.css (declared: {declared})")
     else:
         missing = [p.name for p in families[clinic.font] if not p.is_file()]
         if missing:
@@ -234,14 +237,15 @@ def _check_glyphs(report: CheckReport, workspace: Workspace, topics: Sequence[An
     from .glyphs import declared_fonts, describe, missing_chars
 
     families = declared_fonts(workspace.search_path("styles"))
-    stack = [workspace.config.clinic.font, "Noto Sans"]
-    files = [path for family in dict.fromkeys(stack) for path in families.get(family, [])]
-    names = " + ".join(dict.fromkeys(f for f in stack if f in families))
     langs = sorted({lang for topic in topics for lang in topic.languages})
     for lang in langs:
+        stack = font_stack(lang, workspace.config.clinic.font)
+        files = [path for family in stack for path in families.get(family, [])]
+        names = " + ".join(f for f in stack if f in families)
         missing = missing_chars(language_texts(workspace, topics, lang), files)
         if missing:
-            report.add("glyphs", "error", lang, f"{len(missing)} characters not in the fonts ({names}): {describe(missing)}")
+            report.add("glyphs", "error", lang,
+                       f"{len(missing)} characters not in the fonts ({names}): {describe(missing)}")
         else:
             report.add("glyphs", "ok", lang, f"the fonts ({names}) cover every character")
 
@@ -259,7 +263,7 @@ def _check_pages_and_contrast(report: CheckReport, workspace: Workspace, topics:
     for job in plan(workspace, topics=topics, papers=PAPERS):
         subject = f"{job.topic} {job.kind} {job.length} {job.lang} {job.paper}"
         try:
-            document = builder.renderer.layout(builder.html(job), workspace.root)
+            document = builder.layout(job)
         except HandoutsError as exc:
             report.add("pages", "error", subject, "; ".join(exc.lines()))
             continue

@@ -118,11 +118,14 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output folder (default: output/), or a .pdf file name when building one handout.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
+@click.option("--reviewed-only/--any-status", default=None,
+              help="Build only handouts reviewed by a clinician and, for translations, a medical translator "
+                   "(default from handouts.yaml: defaults.reviewed_only).")
 @click.pass_context
 @reports_errors
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
-                  output: Path | None, quiet: bool) -> None:
+                  output: Path | None, quiet: bool, reviewed_only: bool | None) -> None:
     """Build handouts as PDF files.
 
     With no --kind, --length or --lang, builds every kind, length and language of
@@ -136,14 +139,22 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
       handouts build sciatica
       handouts build --all --paper letter --paper a4
     """
-    from .errors import UsageError, display_path
+    from .errors import HandoutsError, UsageError, display_path
     from .model import PAGE_BUDGET
-    from .pipeline import Builder, Result, plan
+    from .pipeline import Builder, Result, only_reviewed, plan
 
     ws = _workspace(ctx)
     if not topics and not all_topics:
         raise UsageError(f"name a topic or use --all; available: {', '.join(sorted(ws.catalog.topics))}")
     jobs = plan(ws, topics, kinds, lengths, langs, papers)
+    if ws.config.defaults.reviewed_only if reviewed_only is None else reviewed_only:
+        jobs, refused = only_reviewed(ws, jobs)
+        for job, reason in refused:
+            click.echo(f"refused: {job}: {reason} (--reviewed-only)", err=True)
+        if not jobs:
+            raise HandoutsError(
+                f"nothing to build: all {len(refused)} chosen handouts are unreviewed drafts (--reviewed-only)"
+            )
 
     def show(result: Result) -> None:
         if not result.ok:

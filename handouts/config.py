@@ -47,13 +47,17 @@ class Clinic(Strict):
         if self.footer is None or isinstance(self.footer, str):
             return self.footer
         base = lang.split("-")[0]
-        return self.footer.get(lang) or self.footer.get(base) or self.footer.get("en") or next(iter(self.footer.values()))
+        found = self.footer.get(lang) or self.footer.get(base) or self.footer.get("en")
+        return found or next(iter(self.footer.values()))
 
 
 class Defaults(Strict):
     """What a build uses when a command does not say."""
 
     paper: Paper = "letter"
+    reviewed_only: bool = Field(
+        False, description="build only content a clinician and (for translations) a medical translator reviewed"
+    )
 
 
 class PerLength(Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -45,7 +45,7 @@ def _resolve(folder: Path, url: str) -> Path:
     return Path(unquote(parts.path)) if parts.scheme == "file" else (folder / unquote(url)).resolve()
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_chars(path: Path) -> frozenset[int]:
     """Return the code points a font file maps to glyphs."""
     from fontTools.ttLib import TTFont

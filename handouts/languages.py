@@ -8,6 +8,25 @@ from functools import cache
 _TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
 
 
+#: The base family every language falls back to: it covers Latin, Greek and Cyrillic.
+BASE_FONT = "Noto Sans"
+
+#: Families for scripts Noto Sans lacks, by language tag (or its language part).
+SCRIPT_FONTS: dict[str, tuple[str, ...]] = {
+    "ar": ("Noto Sans Arabic",),
+    "zh-Hans": ("Noto Sans CJK SC",),
+    "zh-Hant": ("Noto Sans CJK TC",),
+    "zh": ("Noto Sans CJK SC",),
+    "ko": ("Noto Sans CJK KR",),
+}
+
+
+def font_stack(lang: str, brand_font: str) -> tuple[str, ...]:
+    """Return the families a handout in lang prints with, in order: brand, Noto Sans, script fonts."""
+    script = SCRIPT_FONTS.get(lang) or SCRIPT_FONTS.get(lang.split("-")[0], ())
+    return tuple(dict.fromkeys((brand_font, BASE_FONT, *script)))
+
+
 class LanguageCodeError(ValueError):
     """A language code that is not a well-formed, known BCP 47 tag."""
 

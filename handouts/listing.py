@@ -1,4 +1,4 @@
-"""What `handouts list` shows: topics, kinds, languages with translation status, codes."""
+"""What `handouts list` shows: a matrix of handouts by language, with translation status."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from .errors import UsageError
 from .model import LENGTHS, PAGE_BUDGET
 from .workspace import Workspace
 
-_STATUS = {"source": "source", "draft": "draft translation", "reviewed": "reviewed translation"}
+_CELL = {"source": "source", "draft": "draft", "reviewed": "reviewed"}
 
 
 def format_listing(workspace: Workspace, code: str | None = None) -> str:
@@ -17,17 +17,19 @@ def format_listing(workspace: Workspace, code: str | None = None) -> str:
     if code is not None and not topics:
         served = ", ".join(sorted({c for t in catalog for c in t.meta.codes}))
         raise UsageError(f"no handout for code '{code}'; codes served: {served}")
-    rows = [("TOPIC", "KIND", "LANGUAGES", "REVIEW", "CODES")]
+    langs = sorted({lang for t in topics for lang in t.languages}, key=lambda x: (x != "en", x))
+    rows = [("TOPIC", "KIND", "REVIEW", *langs, "CODES")]
     for topic in topics:
-        langs = ", ".join(f"{lang} ({_STATUS[topic.translation_status(lang)]})" for lang in topic.languages)
-        review = topic.meta.review.status
         for index, kind in enumerate(topic.kinds):
             first = index == 0
+            cells = [
+                _CELL[topic.translation_status(lang)] if lang in topic.languages else "-" for lang in langs
+            ]
             rows.append((
                 topic.id if first else "",
                 kind,
-                langs if first else "",
-                review if first else "",
+                topic.meta.review.status if first else "",
+                *cells,
                 " ".join(topic.meta.codes) if first else "",
             ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
@@ -37,5 +39,11 @@ def format_listing(workspace: Workspace, code: str | None = None) -> str:
     lengths = ", ".join(
         f"{n} ({'exactly 1 page' if n == 'brief' else f'up to {PAGE_BUDGET[n]} pages'})" for n in LENGTHS
     )
-    lines += ["", f"Lengths: {lengths}", f"Papers: {', '.join(PAPERS)} (default {workspace.config.defaults.paper})"]
+    lines += [
+        "",
+        "REVIEW: clinical review of the topic. Languages: source = the language translations come from;",
+        "draft = not yet checked by a qualified medical translator; reviewed = checked; - = none.",
+        f"Lengths: {lengths}",
+        f"Papers: {', '.join(PAPERS)} (default {workspace.config.defaults.paper})",
+    ]
     return "\n".join(line.rstrip() for line in lines)

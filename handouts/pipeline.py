@@ -7,13 +7,18 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .compose import Composer
 from .config import PAPERS
 from .errors import HandoutsError, UsageError, display_path
+from .languages import font_stack
 from .model import LENGTHS, PAGE_BUDGET
 from .select import select
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .render import Rendered
 
 
 @dataclass(frozen=True, order=True)
@@ -118,6 +123,30 @@ def plan(
     return jobs
 
 
+def unreviewed(workspace: Workspace, job: Job) -> str | None:
+    """Return why a handout is not fully reviewed (clinically, and its translation), or None."""
+    topic = workspace.catalog.topics[job.topic]
+    reasons = []
+    if topic.meta.review.status != "reviewed":
+        reasons.append("not reviewed by a clinician")
+    if topic.translation_status(job.lang) == "draft":
+        reasons.append("translation not checked by a qualified medical translator")
+    return " and ".join(reasons) or None
+
+
+def only_reviewed(workspace: Workspace, jobs: Sequence[Job]) -> tuple[list[Job], list[tuple[Job, str]]]:
+    """Split jobs into those fully reviewed and those refused, with the reason for each."""
+    kept: list[Job] = []
+    refused: list[tuple[Job, str]] = []
+    for job in jobs:
+        reason = unreviewed(workspace, job)
+        if reason is None:
+            kept.append(job)
+        else:
+            refused.append((job, reason))
+    return kept, refused
+
+
 class Builder:
     """Makes handouts for one workspace, keeping templates, fonts and styles loaded between them."""
 
@@ -129,6 +158,18 @@ class Builder:
         self.composer = Composer(workspace.search_path("templates"), root)
         self.renderer = Renderer(workspace.search_path("styles"), workspace.asset_roots(), root)
 
+    def fonts(self, job: Job) -> tuple[str, ...]:
+        """Return the font families of one handout: brand font, Noto Sans, the script's fonts."""
+        return font_stack(job.lang, self.workspace.config.clinic.font)
+
+    def layout(self, job: Job) -> Any:
+        """Lay out one handout into pages (a WeasyPrint Document)."""
+        return self.renderer.layout(self.html(job), self.workspace.root, self.fonts(job))
+
+    def render(self, job: Job) -> Rendered:
+        """Make one handout's PDF in memory."""
+        return self.renderer.render(self.html(job), self.workspace.root, self.fonts(job))
+
     def html(self, job: Job) -> str:
         """Return the HTML of one handout."""
         ws = self.workspace
@@ -136,11 +177,11 @@ class Builder:
         view = select(topic, job.kind, job.length, job.lang)
         clinic = ws.config.clinic
         logo = (ws.assets_dir / clinic.logo).resolve().as_uri() if clinic.logo else None
-        return self.composer.compose(view, clinic=clinic, logo_url=logo, paper=job.paper)
+        return self.composer.compose(view, clinic=clinic, logo_url=logo, paper=job.paper, fonts=self.fonts(job))
 
     def build_one(self, job: Job, target: Path) -> Result:
         """Make one PDF and move it into place at target; never leave a partial file."""
-        rendered = self.renderer.render(self.html(job), self.workspace.root)
+        rendered = self.render(job)
         write_atomic(target, rendered.pdf)
         return Result(job, target, rendered.pages)
 

@@ -10,7 +10,9 @@ from urllib.parse import unquote, urlsplit
 from .errors import RenderError, display_path
 
 #: Stylesheets every handout gets, looked up by name along the styles search path.
-STYLESHEETS = ("fonts.css", "handout.css", "custom.css")
+STYLESHEETS = ("handout.css", "custom.css")
+#: The @font-face rules; each family's files are loaded only when a handout uses it.
+FONTS_CSS = "fonts.css"
 
 
 @dataclass(frozen=True)
@@ -35,36 +37,73 @@ class Renderer:
         self.font_config = FontConfiguration()
         self.stylesheets = []
         for name in STYLESHEETS:
-            path = next((d / name for d in style_dirs if (d / name).is_file()), None)
-            if path is None:
-                continue
-            try:
-                css = weasyprint.CSS(
-                    filename=str(path), url_fetcher=self.fetcher, font_config=self.font_config
-                )
-            except Exception as exc:  # WeasyPrint reports CSS problems as plain exceptions
-                raise RenderError(f"{display_path(path, root)}: {exc}") from None
-            self.stylesheets.append(css)
+            path = _find(style_dirs, name)
+            if path is not None:
+                self.stylesheets.append(self._css(path, path.read_text(encoding="utf-8")))
+        self._fonts_path = _find(style_dirs, FONTS_CSS)
+        self._font_rules = _font_faces(self._fonts_path) if self._fonts_path else {}
+        self._font_css: dict[str, Any] = {}
 
-    def layout(self, html: str, base_url: Path) -> Any:
+    def _css(self, path: Path, text: str) -> Any:
+        try:
+            return self._weasyprint.CSS(
+                string=text, base_url=path.resolve().as_uri(), url_fetcher=self.fetcher, font_config=self.font_config
+            )
+        except self._weasyprint.urls.FatalURLFetchingError as exc:
+            raise RenderError(f"{display_path(path, self.root)}: {exc.__cause__ or exc}") from None
+        except Exception as exc:  # WeasyPrint reports CSS problems as plain exceptions
+            raise RenderError(f"{display_path(path, self.root)}: {exc}") from None
+
+    def font_stylesheets(self, families: tuple[str, ...]) -> list[Any]:
+        """Return the @font-face stylesheets of these families, loading each family's files once."""
+        sheets = []
+        for family in families:
+            if family not in self._font_css and family in self._font_rules:
+                assert self._fonts_path is not None
+                self._font_css[family] = self._css(self._fonts_path, self._font_rules[family])
+            if family in self._font_css:
+                sheets.append(self._font_css[family])
+        return sheets
+
+    def layout(self, html: str, base_url: Path, fonts: tuple[str, ...] = ("Noto Sans",)) -> Any:
         """Lay out html into pages (a WeasyPrint Document), without making the PDF."""
         weasyprint = self._weasyprint
+        stylesheets = [*self.font_stylesheets(("*", *fonts)), *self.stylesheets]
         self.fetcher.refused.clear()
         try:
             document = weasyprint.HTML(
                 string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=self.fetcher
-            ).render(stylesheets=self.stylesheets, font_config=self.font_config, pdf_tags=True)
+            ).render(stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True)
         except weasyprint.urls.FatalURLFetchingError as exc:
             raise RenderError(str(exc.__cause__ or exc)) from None
         if self.fetcher.refused:
             raise RenderError(self.fetcher.refused[0])
         return document
 
-    def render(self, html: str, base_url: Path) -> Rendered:
+    def render(self, html: str, base_url: Path, fonts: tuple[str, ...] = ("Noto Sans",)) -> Rendered:
         """Lay out html and return the PDF bytes and page count."""
-        document = self.layout(html, base_url)
+        document = self.layout(html, base_url, fonts)
         pdf = document.write_pdf(pdf_variant="pdf/ua-1")
         return Rendered(pdf, len(document.pages))
+
+
+def _find(folders: list[Path], name: str) -> Path | None:
+    return next((d / name for d in folders if (d / name).is_file()), None)
+
+
+def _font_faces(path: Path) -> dict[str, str]:
+    """Split a fonts.css into the text of its @font-face rules, grouped by family."""
+    import tinycss2
+
+    rules: dict[str, list[str]] = {}
+    for rule in tinycss2.parse_stylesheet(path.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True):
+        family = "*"
+        if rule.type == "at-rule" and rule.lower_at_keyword == "font-face" and rule.content is not None:
+            for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
+                if decl.type == "declaration" and decl.lower_name == "font-family":
+                    family = "".join(t.value if t.type == "string" else t.serialize() for t in decl.value).strip()
+        rules.setdefault(family, []).append(rule.serialize())
+    return {family: "\n".join(texts) for family, texts in rules.items()}
 
 
 def _fetcher_class() -> type:

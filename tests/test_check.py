@@ -143,7 +143,9 @@ def test_broken_logo_is_an_error(write_workspace):
 def test_undeclared_brand_font_is_an_error(write_workspace):
     root = write_workspace({"handouts.yaml": "clinic:\n  name: Test Clinic\n  font: Comic Neue\n"})
     assert errors(root) == [(
-        "branding", "error", "brand", "font 'Comic Neue' is not declared in styles/fonts.css (declared: Noto Sans)",
+        "branding", "error", "brand",
+        "font 'Comic Neue' is not declared in styles/fonts.css (declared: Noto Sans, Noto Sans Arabic, "
+        "Noto Sans CJK SC, Noto Sans CJK TC, Noto Sans CJK KR)",
     )]
 
 

@@ -79,8 +79,8 @@ def test_list_shows_kinds_languages_and_status(run, ws):
     result = run("-w", ws, "list")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[:2] == [
-        "TOPIC  KIND      LANGUAGES                            REVIEW  CODES",
-        "test   overview  en (source), es (draft translation)  draft   M54.31",
+        "TOPIC  KIND      REVIEW  en      es     CODES",
+        "test   overview  draft   source  draft  M54.31",
     ]
 
 
@@ -160,3 +160,34 @@ def test_init_refuses_an_existing_workspace(run, ws):
     result = run("init", ws)
     assert result.exit_code == 1
     assert result.stderr == f"error: {ws / 'handouts.yaml'} already exists; not changing an existing workspace\n"
+
+
+def test_reviewed_only_refuses_drafts_with_a_clear_message(run, ws, tmp_path):
+    result = run("-w", ws, "build", "test", "-l", "brief", "--lang", "es", "--reviewed-only", "-o", tmp_path / "o")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "refused: test overview brief es letter: not reviewed by a clinician and translation not checked "
+        "by a qualified medical translator (--reviewed-only)",
+        "error: nothing to build: all 1 chosen handouts are unreviewed drafts (--reviewed-only)",
+    ]
+    assert not (tmp_path / "o").exists()
+
+
+def test_reviewed_only_builds_what_is_reviewed(run, write_workspace, tmp_path):
+    from .conftest import TOPIC
+
+    reviewed = TOPIC.replace(
+        "  status: draft",
+        "  status: reviewed\n  reviewed_by: Dr Ana Example, MD\n  reviewed_on: 2026-10-15\n  next_review_due: 2027-10-15",
+    )
+    ws = write_workspace({"data/topics/test/topic.yaml": reviewed, "data/topics/test/es.yaml": ES,
+                          "handouts.yaml": "clinic:\n  name: Test Clinic\ndefaults:\n  reviewed_only: true\n"})
+    result = run("-w", ws, "build", "test", "-l", "brief", "-o", tmp_path / "o")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "refused: test overview brief es letter: translation not checked by a qualified medical translator "
+        "(--reviewed-only)\n"
+    )
+    assert [p.name for p in (tmp_path / "o").rglob("*.pdf")] == ["overview-brief-letter.pdf"]
+    assert run("-w", ws, "build", "test", "-l", "brief", "--any-status", "-o", tmp_path / "p").exit_code == 0
+    assert len(list((tmp_path / "p").rglob("*.pdf"))) == 2

@@ -29,7 +29,7 @@ def test_override_one_block_by_extending_the_builtin(write_workspace):
     )
     root = write_workspace({"templates/base.html": base})
     builder = Builder(Workspace(root))
-    text = inspect_pdf(builder.renderer.render(builder.html(JOB), root).pdf).text
+    text = inspect_pdf(builder.render(JOB).pdf).text
     assert "Bring this sheet to your next visit." in text
     assert "Test handout" in text  # the rest of the built-in page is still there
 
@@ -37,7 +37,7 @@ def test_override_one_block_by_extending_the_builtin(write_workspace):
 def test_custom_css_loads_after_the_builtin_styles(write_workspace):
     root = write_workspace({"styles/custom.css": ".summary::before { content: 'CUSTOM STYLE ' }"})
     builder = Builder(Workspace(root))
-    text = inspect_pdf(builder.renderer.render(builder.html(JOB), root).pdf).text
+    text = inspect_pdf(builder.render(JOB).pdf).text
     assert "CUSTOM STYLE A short summary." in text
 
 

@@ -13,7 +13,7 @@ from .pdfs import A4, LETTER, inspect_pdf
 
 def render(root, job: Job):
     builder = Builder(Workspace(root))
-    return builder.renderer.render(builder.html(job), root)
+    return builder.render(job)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_the_shipped_set_is_complete():
 
 @pytest.mark.parametrize("job", JOBS, ids=str)
 def test_shipped_handout(builder, job):
-    rendered = builder.renderer.render(builder.html(job), WORKSPACE.root)
+    rendered = builder.render(job)
     facts = inspect_pdf(rendered.pdf)
     handout = WORKSPACE.catalog.topics[job.topic].handout(job.kind, job.lang)
 
