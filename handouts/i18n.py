@@ -65,8 +65,18 @@ def has_catalog(lang: str) -> bool:
     return lang.split("-")[0] == "en" or po_path(lang).is_file()
 
 
+#: Month names where Babel's locale data (CLDR) has none of the language's own:
+#: CLDR's Haitian Creole borrows the French names.
+MONTHS: dict[str, tuple[str, ...]] = {
+    "ht": ("janvye", "fevriye", "mas", "avril", "me", "jen", "jiyè", "out", "septanm", "oktòb", "novanm", "desanm"),
+}
+
+
 def format_date(value: date, lang: str, style: str = "long") -> str:
     """Format a date the way readers of lang expect, e.g. '25 de noviembre de 2026'."""
+    months = MONTHS.get(lang.split("-")[0])
+    if months:
+        return f"{value.day} {months[value.month - 1]} {value.year}"
     from babel.dates import format_date as babel_format
 
     return babel_format(value, format=style, locale=lang.replace("-", "_"))
@@ -74,6 +84,9 @@ def format_date(value: date, lang: str, style: str = "long") -> str:
 
 def format_month(value: date, lang: str) -> str:
     """Format a month and year, e.g. 'November 2026' or 'noviembre de 2026'."""
+    months = MONTHS.get(lang.split("-")[0])
+    if months:
+        return f"{months[value.month - 1]} {value.year}"
     from babel.dates import format_skeleton
 
     return format_skeleton("yMMMM", value, locale=lang.replace("-", "_"))
