@@ -120,3 +120,26 @@ def run() -> Callable[..., Result]:
         return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
     return invoke
+
+AR = """\
+language: ar
+translation:
+  status: draft
+  translated_from: en
+handouts:
+  overview:
+    title: ورقة اختبار
+    summary: ملخص قصير عن الألم في الظهر.
+    get_help_now:
+      intro: "اتصل بالرقم 911 إذا كان لديك:"
+      items: [خدر في الساقين معا]
+    sections:
+      - id: first
+        heading: القسم الأول
+        blocks:
+          - p: تناول دواء ibuprofen مرتين في اليوم.
+            lengths: [brief]
+          - p: نص أطول للنسخة العادية والمفصلة.
+            lengths: [standard, detailed]
+          - ul: [واحد, اثنان]
+"""

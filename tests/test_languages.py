@@ -1,0 +1,91 @@
+"""Languages: right-to-left layout, logical text order, fonts per script, catalogs, codes."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from handouts import Builder, Job, Workspace
+from handouts.i18n import format_date, po_path, translations
+from handouts.languages import font_stack
+
+from .conftest import AR, REPO
+from .pdfs import inspect_pdf
+
+SHIPPED = ("en", "es", "zh-Hans", "zh-Hant", "vi", "tl", "ko", "ar", "ru", "ht", "fr", "pt")
+
+
+@pytest.fixture
+def arabic(write_workspace):
+    return write_workspace({"data/topics/test/ar.yaml": AR})
+
+
+def test_arabic_page_is_right_to_left(arabic):
+    html = Builder(Workspace(arabic)).html(Job("test", "overview", "brief", "ar", "letter"))
+    assert '<html lang="ar" dir="rtl"' in html
+    # The footer sits on the right and the page number on the left: the page is mirrored.
+    assert "@bottom-right { content: element(footer);" in html
+    assert "text-align: left;" in html
+
+
+def test_arabic_text_extracts_in_logical_order(arabic, tmp_path):
+    pdf = tmp_path / "ar.pdf"
+    Builder(Workspace(arabic)).build_one(Job("test", "overview", "brief", "ar", "letter"), pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "اتصل بالرقم 911 إذا كان لديك:" in text  # digits inside Arabic keep their place
+    assert "تناول دواء ibuprofen مرتين في اليوم." in text  # a Latin word inside Arabic too
+    assert inspect_pdf(pdf).lang == "ar"
+
+
+def test_each_script_gets_its_own_font():
+    assert font_stack("en", "Noto Sans") == ("Noto Sans",)
+    assert font_stack("ar", "Noto Sans") == ("Noto Sans", "Noto Sans Arabic")
+    assert font_stack("zh-Hant", "Atkinson") == ("Atkinson", "Noto Sans", "Noto Sans CJK TC")
+    assert font_stack("ko", "Noto Sans") == ("Noto Sans", "Noto Sans CJK KR")
+
+
+def test_arabic_pdf_embeds_the_arabic_font(arabic, tmp_path):
+    pdf = tmp_path / "ar.pdf"
+    Builder(Workspace(arabic)).build_one(Job("test", "overview", "brief", "ar", "letter"), pdf)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "NotoSansArabic" in fonts.replace("-", "").replace(" ", "")
+    assert "DejaVu" not in fonts  # nothing came from the machine's own fonts
+
+
+@pytest.mark.parametrize("lang", [lang for lang in SHIPPED if lang != "en"])
+def test_every_shipped_language_has_a_complete_catalog(lang):
+    path = po_path(lang)
+    assert path.is_file(), f"no template strings for {lang}: {path}"
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    with (REPO / "handouts/locale/handouts.pot").open("rb") as handle:
+        template = read_po(handle)
+    wanted = {m.id for m in template if m.id}
+    done = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    assert wanted <= done, f"{lang}: untranslated: {sorted(wanted - done)}"
+    for message in catalog:
+        if message.id and "{" in message.id:
+            placeholders = sorted(part.split("}")[0] for part in message.id.split("{")[1:])
+            got = sorted(part.split("}")[0] for part in message.string.split("{")[1:])
+            assert got == placeholders, f"{lang}: {message.id!r} -> {message.string!r}"
+
+
+def test_page_number_words_come_from_the_catalog():
+    assert translations("es").gettext("Page {page} of {pages}") == "Página {page} de {pages}"
+
+
+def test_dates_are_formatted_for_the_language():
+    from datetime import date
+
+    day = date(2026, 11, 25)
+    assert format_date(day, "es") == "25 de noviembre de 2026"
+    assert format_date(day, "ht") == "25 novanm 2026"  # CLDR lends Haitian Creole the French names
+
+
+def test_every_shipped_language_is_shipped():
+    ws = Workspace(REPO)
+    for topic in ws.catalog:
+        assert set(topic.languages) == set(SHIPPED), topic.id
