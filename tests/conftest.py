@@ -129,7 +129,7 @@ translation:
 handouts:
   overview:
     title: ورقة اختبار
-    summary: ملخص قصير عن الألم في الظهر.
+    summary: ملخص قصير عن وجع الظهر.
     get_help_now:
       intro: "اتصل بالرقم 911 إذا كان لديك:"
       items: [خدر في الساقين معا]
