@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 
 import pytest
 
@@ -96,6 +98,9 @@ def test_build_one_handout_to_a_named_file(run, ws, tmp_path):
     assert result.stdout == f"wrote {target} (1 page)\n1 built, 0 failed.\n"
     facts = inspect_pdf(target)
     assert facts.size_pt == LETTER
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask  # an ordinary file, not a 0600 temp file
     assert "Hoja de prueba" in facts.text
 
 
