@@ -12,7 +12,7 @@ from .config import PAPERS
 from .errors import ContentError, HandoutsError, UsageError
 from .i18n import translations
 from .languages import font_stack
-from .model import LENGTHS, PAGE_BUDGET
+from .model import LENGTHS
 from .select import select
 from .workspace import Workspace
 
@@ -61,6 +61,7 @@ def run_checks(
     topics: Sequence[str] = (),
     *,
     render: bool = True,
+    large_print: bool = True,
     today: date | None = None,
 ) -> CheckReport:
     """Run every check on the workspace (or the named topics) and return what each found."""
@@ -93,7 +94,7 @@ def run_checks(
     _check_brand(report, workspace)
     _check_glyphs(report, workspace, chosen)
     if render:
-        _check_pages_and_contrast(report, workspace, [t.id for t in chosen])
+        _check_pages_and_contrast(report, workspace, [t.id for t in chosen], (False, True) if large_print else (False,))
     else:
         report.add("pages", "note", "all", "page budgets and colour contrast not checked (--no-render)")
     return report
@@ -255,7 +256,9 @@ def _check_glyphs(report: CheckReport, workspace: Workspace, topics: Sequence[An
             report.add("glyphs", "ok", lang, f"the fonts ({names}) cover every character")
 
 
-def _check_pages_and_contrast(report: CheckReport, workspace: Workspace, topics: Sequence[str]) -> None:
+def _check_pages_and_contrast(
+    report: CheckReport, workspace: Workspace, topics: Sequence[str], large_print: Sequence[bool]
+) -> None:
     from .contrast import text_colours
     from .pipeline import Builder, plan
 
@@ -265,23 +268,22 @@ def _check_pages_and_contrast(report: CheckReport, workspace: Workspace, topics:
         report.add("pages", "error", "all", "; ".join(exc.lines()))
         return
     colours: dict[tuple[str, str], Any] = {}
-    for job in plan(workspace, topics=topics, papers=PAPERS):
-        subject = f"{job.topic} {job.kind} {job.length} {job.lang} {job.paper}"
+    for job in plan(workspace, topics=topics, papers=PAPERS, large_print=large_print):
+        subject = str(job)
         try:
             document = builder.layout(job)
         except HandoutsError as exc:
             report.add("pages", "error", subject, "; ".join(exc.lines()))
             continue
         pages = len(document.pages)
-        budget = PAGE_BUDGET[job.length]
-        rule = "exactly 1" if job.length == "brief" else f"at most {budget}"
+        budget, rule = job.budget, job.budget_rule
         over = pages - budget
         if over > 0:
             report.add("pages", "error", subject,
                        f"{pages} pages, {over} over the {job.length} budget ({rule})")
         else:
             report.add("pages", "ok", subject, f"{pages} page{'s' if pages != 1 else ''} ({rule})")
-        if job.length == "detailed" and job.paper == PAPERS[0]:
+        if job.length == "detailed" and job.paper == PAPERS[0] and not job.large:
             for colour in text_colours(document):
                 colours.setdefault((colour.fg, colour.bg), colour)
     for colour in sorted(colours.values(), key=lambda c: c.ratio):

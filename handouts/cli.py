@@ -117,6 +117,8 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @click.option("-p", "--paper", "papers", multiple=True, help="letter or a4 (default from handouts.yaml).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output folder (default: output/), or a .pdf file name when building one handout.")
+@click.option("--large-print", is_flag=True,
+              help="Large print for low vision: 18 pt text, 1.5 line spacing; page budgets doubled.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
 @click.option("--reviewed-only/--any-status", default=None,
               help="Build only handouts reviewed by a clinician and, for translations, a medical translator "
@@ -125,7 +127,7 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @reports_errors
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
-                  output: Path | None, quiet: bool, reviewed_only: bool | None) -> None:
+                  output: Path | None, large_print: bool, quiet: bool, reviewed_only: bool | None) -> None:
     """Build handouts as PDF files.
 
     With no --kind, --length or --lang, builds every kind, length and language of
@@ -140,13 +142,12 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
       handouts build --all --paper letter --paper a4
     """
     from .errors import HandoutsError, UsageError, display_path
-    from .model import PAGE_BUDGET
     from .pipeline import Builder, Result, only_reviewed, plan
 
     ws = _workspace(ctx)
     if not topics and not all_topics:
         raise UsageError(f"name a topic or use --all; available: {', '.join(sorted(ws.catalog.topics))}")
-    jobs = plan(ws, topics, kinds, lengths, langs, papers)
+    jobs = plan(ws, topics, kinds, lengths, langs, papers, (large_print,))
     if ws.config.defaults.reviewed_only if reviewed_only is None else reviewed_only:
         jobs, refused = only_reviewed(ws, jobs)
         for job, reason in refused:
@@ -161,9 +162,8 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
             click.echo(f"failed: {result.job}: {result.error}", err=True)
             return
         if result.over_budget:
-            budget = PAGE_BUDGET[result.job.length]
             click.echo(f"warning: {display_path(result.path)}: {result.pages} pages, over the {result.job.length} "
-                       f"budget of {budget}", err=True)
+                       f"budget ({result.job.budget_rule})", err=True)
         if not quiet:
             click.echo(f"wrote {display_path(result.path)} ({result.pages} page{'s' if result.pages != 1 else ''})")
 

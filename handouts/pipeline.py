@@ -30,14 +30,26 @@ class Job:
     length: str
     lang: str
     paper: str
+    large: bool = False
 
     @property
     def relpath(self) -> Path:
-        """Return the output path below the output folder: <lang>/<topic>/<kind>-<length>-<paper>.pdf."""
-        return Path(self.lang) / self.topic / f"{self.kind}-{self.length}-{self.paper}.pdf"
+        """Return the path below the output folder: <lang>/<topic>/<kind>-<length>-<paper>[-large].pdf."""
+        suffix = "-large" if self.large else ""
+        return Path(self.lang) / self.topic / f"{self.kind}-{self.length}-{self.paper}{suffix}.pdf"
+
+    @property
+    def budget(self) -> int:
+        """Return the most pages this handout may have: double for large print."""
+        return PAGE_BUDGET[self.length] * (2 if self.large else 1)
+
+    @property
+    def budget_rule(self) -> str:
+        """Return the page budget in words: 'exactly 1' for a brief handout, else 'at most N'."""
+        return "exactly 1" if self.length == "brief" and not self.large else f"at most {self.budget}"
 
     def __str__(self) -> str:
-        return f"{self.topic} {self.kind} {self.length} {self.lang} {self.paper}"
+        return f"{self.topic} {self.kind} {self.length} {self.lang} {self.paper}{' large' if self.large else ''}"
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ class Result:
     @property
     def over_budget(self) -> bool:
         """Return whether the PDF has more pages than its length allows."""
-        return self.ok and self.pages > PAGE_BUDGET[self.job.length]
+        return self.ok and self.pages > self.job.budget
 
 
 @dataclass
@@ -93,6 +105,7 @@ def plan(
     lengths: Sequence[str] = (),
     langs: Sequence[str] = (),
     papers: Sequence[str] = (),
+    large_print: Sequence[bool] = (False,),
 ) -> list[Job]:
     """Return the jobs for the chosen values; an empty choice means every value there is."""
     catalog = workspace.catalog
@@ -117,7 +130,8 @@ def plan(
             for length in chosen_lengths:
                 for lang in topic_langs:
                     for paper in chosen_papers:
-                        jobs.append(Job(topic_id, kind, length, lang, paper))
+                        for large in large_print:
+                            jobs.append(Job(topic_id, kind, length, lang, paper, large))
     if not jobs:
         raise UsageError("no handout matches those choices; see 'handouts list'")
     return jobs
@@ -177,7 +191,9 @@ class Builder:
         view = select(topic, job.kind, job.length, job.lang)
         clinic = ws.config.clinic
         logo = (ws.assets_dir / clinic.logo).resolve().as_uri() if clinic.logo else None
-        return self.composer.compose(view, clinic=clinic, logo_url=logo, paper=job.paper, fonts=self.fonts(job))
+        return self.composer.compose(
+            view, clinic=clinic, logo_url=logo, paper=job.paper, fonts=self.fonts(job), large_print=job.large
+        )
 
     def build_one(self, job: Job, target: Path) -> Result:
         """Make one PDF and move it into place at target; never leave a partial file."""
