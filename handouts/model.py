@@ -202,9 +202,15 @@ class Source(Strict):
 
     title: Text
     publisher: Text
+    short: Text | None = Field(None, description="a short name for the publisher, e.g. NINDS, for brief handouts")
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
     accessed: date
     kinds: tuple[Slug, ...] = Field((), description="cited only by these kinds of handout; default all")
+
+    @property
+    def short_name(self) -> str:
+        """Return the publisher's short name, or its full name."""
+        return self.short or self.publisher
 
 
 class TopicMeta(Strict):
