@@ -119,6 +119,10 @@ def list_command(ctx: click.Context, code: str | None) -> None:
               help="Output folder (default: output/), or a .pdf file name when building one handout.")
 @click.option("--large-print", is_flag=True,
               help="Large print for low vision: 18 pt text, 1.5 line spacing; page budgets doubled.")
+@click.option("--patient-name", help="Print the patient's name in the 'For you' box (never stored).")
+@click.option("--clinician", help="Print the clinician's name in the 'For you' box.")
+@click.option("--follow-up", type=click.DateTime(formats=["%Y-%m-%d"]), help="Follow-up date, YYYY-MM-DD.")
+@click.option("--note", help="A short note for the patient in the 'For you' box.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
 @click.option("--reviewed-only/--any-status", default=None,
               help="Build only handouts reviewed by a clinician and, for translations, a medical translator "
@@ -127,7 +131,8 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @reports_errors
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
-                  output: Path | None, large_print: bool, quiet: bool, reviewed_only: bool | None) -> None:
+                  output: Path | None, large_print: bool, patient_name: str | None, clinician: str | None,
+                  follow_up: Any, note: str | None, quiet: bool, reviewed_only: bool | None) -> None:
     """Build handouts as PDF files.
 
     With no --kind, --length or --lang, builds every kind, length and language of
@@ -140,6 +145,11 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
       handouts build kratom --kind caution --length standard --lang en
       handouts build sciatica
       handouts build --all --paper letter --paper a4
+      handouts build sciatica -k overview -l brief --lang es --patient-name "Ana Ruiz" -o ana.pdf
+
+    Patient fields (--patient-name, --clinician, --follow-up, --note) print on one handout
+    that goes only to the file named with -o (or to standard output with -o -); they are
+    never written to a log, a cache, a manifest or a file name.
     """
     from .errors import HandoutsError, UsageError, display_path
     from .pipeline import Builder, Result, only_reviewed, plan
@@ -167,7 +177,18 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
         if not quiet:
             click.echo(f"wrote {display_path(result.path)} ({result.pages} page{'s' if result.pages != 1 else ''})")
 
-    report = Builder(ws).build(jobs, output or ws.output_dir, show)
+    from .personal import Personal
+
+    personal = Personal(patient_name, clinician, follow_up.date() if follow_up else None, note)
+    to_stdout = output is not None and str(output) == "-"
+    if to_stdout:
+        quiet = True  # standard output carries the PDF; messages go to standard error
+    report = Builder(ws).build(jobs, output or ws.output_dir, show, personal)
+    if to_stdout:
+        click.echo(f"{len(report.built)} built, {len(report.failed)} failed.", err=True)
+        if report.failed:
+            ctx.exit(1)
+        return
     click.echo(f"{len(report.built)} built, {len(report.failed)} failed.")
     if report.failed:
         ctx.exit(1)

@@ -40,6 +40,10 @@ class Clinic(Strict):
     )
     colors: Colors = Colors()
     font: FontFamily = Field("Noto Sans", description="a family from styles/fonts.css")
+    handout_url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")] | None = Field(
+        None,
+        description="the clinic's page for each handout, printed as a QR code; may use {topic}, {kind} and {lang}",
+    )
 
 
     def footer_for(self, lang: str) -> str | None:
@@ -57,6 +61,11 @@ class Defaults(Strict):
     paper: Paper = "letter"
     reviewed_only: bool = Field(
         False, description="build only content a clinician and (for translations) a medical translator reviewed"
+    )
+    patient_box: Literal["write-in", "omit"] = Field(
+        "omit",
+        description="without patient fields: leave the 'For you' box out, or print blank lines to write on "
+        "(needs about three lines of room: the shipped one-page handouts have none to spare)",
     )
 
 

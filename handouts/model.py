@@ -213,10 +213,17 @@ class Source(Strict):
         return self.short or self.publisher
 
 
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+
+
 class TopicMeta(Strict):
     """topic.yaml: what is the same in every language."""
 
     name: Text
+    links: dict[LanguageCode, HttpsUrl] = Field(
+        default_factory=dict,
+        description="a trusted web page on the topic per language, printed as a QR code",
+    )
     source_language: LanguageCode
     codes: tuple[IcdCode, ...] = Field(min_length=1)
     updated_on: date

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compose import Composer
 from .config import PAPERS
 from .errors import HandoutsError, UsageError, display_path
+from .i18n import format_date
 from .languages import font_stack
 from .model import LENGTHS, PAGE_BUDGET
+from .personal import Personal
+from .qr import handout_url, link_for
 from .select import select
 from .workspace import Workspace
 
@@ -176,43 +181,68 @@ class Builder:
         """Return the font families of one handout: brand font, Noto Sans, the script's fonts."""
         return font_stack(job.lang, self.workspace.config.clinic.font)
 
-    def layout(self, job: Job) -> Any:
+    def layout(self, job: Job, personal: Personal | None = None) -> Any:
         """Lay out one handout into pages (a WeasyPrint Document)."""
-        return self.renderer.layout(self.html(job), self.workspace.root, self.fonts(job))
+        return self.renderer.layout(self.html(job, personal), self.workspace.root, self.fonts(job))
 
-    def render(self, job: Job) -> Rendered:
+    def render(self, job: Job, personal: Personal | None = None) -> Rendered:
         """Make one handout's PDF in memory."""
-        return self.renderer.render(self.html(job), self.workspace.root, self.fonts(job))
+        return self.renderer.render(self.html(job, personal), self.workspace.root, self.fonts(job))
 
-    def html(self, job: Job) -> str:
+    def html(self, job: Job, personal: Personal | None = None) -> str:
         """Return the HTML of one handout."""
         ws = self.workspace
         topic = ws.catalog.topics[job.topic]
         view = select(topic, job.kind, job.length, job.lang)
         clinic = ws.config.clinic
         logo = (ws.assets_dir / clinic.logo).resolve().as_uri() if clinic.logo else None
+        topic = ws.catalog.topics[job.topic]
+        link = link_for(handout_url(topic.meta.links, clinic.handout_url, job.topic, job.kind, job.lang))
+        personal = personal or Personal()
+        patient_box = "filled" if personal else ws.config.defaults.patient_box
         return self.composer.compose(
-            view, clinic=clinic, logo_url=logo, paper=job.paper, fonts=self.fonts(job), large_print=job.large
+            view, clinic=clinic, logo_url=logo, paper=job.paper, fonts=self.fonts(job), large_print=job.large,
+            personal=personal, patient_box=patient_box, link=link, document_date=document_date(topic),
+            follow_up=format_date(personal.follow_up, job.lang) if personal.follow_up else "",
         )
 
-    def build_one(self, job: Job, target: Path) -> Result:
-        """Make one PDF and move it into place at target; never leave a partial file."""
-        rendered = self.render(job)
-        write_atomic(target, rendered.pdf)
+    def build_one(self, job: Job, target: Path, personal: Personal | None = None) -> Result:
+        """Make one PDF and move it into place at target; never leave a partial file.
+
+        target "-" writes the PDF to standard output.
+        """
+        rendered = self.render(job, personal)
+        if str(target) == "-":
+            sys.stdout.buffer.write(rendered.pdf)
+            sys.stdout.buffer.flush()
+        else:
+            write_atomic(target, rendered.pdf)
         return Result(job, target, rendered.pages)
 
-    def build(self, jobs: Sequence[Job], output: Path, on_result: Callable[[Result], None] | None = None) -> Report:
+    def build(
+        self,
+        jobs: Sequence[Job],
+        output: Path,
+        on_result: Callable[[Result], None] | None = None,
+        personal: Personal | None = None,
+    ) -> Report:
         """Make every job into output/<relpath>; go on past failures and report them all.
 
-        output may name a .pdf file when there is exactly one job.
+        output may name a .pdf file (or "-", standard output) when there is exactly one job.
+        A handout with patient fields goes only to such a named file, never into the catalog.
         """
-        single = output.suffix.lower() == ".pdf"
+        single = str(output) == "-" or output.suffix.lower() == ".pdf"
         if single and len(jobs) != 1:
             raise UsageError(f"-o {output} names one file, but these choices make {len(jobs)} handouts; give a folder")
+        if personal and not single:
+            raise UsageError(
+                "a handout with patient fields goes only to a file you name: add -o NAME.pdf, or -o - for "
+                "standard output, and choose one topic, kind, length and language"
+            )
         report = Report()
         for job in jobs:
             try:
-                result = self.build_one(job, output if single else output / job.relpath)
+                result = self.build_one(job, output if single else output / job.relpath, personal)
             except HandoutsError as exc:
                 result = Result(job, error="; ".join(exc.lines()))
             report.results.append(result)
@@ -235,6 +265,20 @@ def write_atomic(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def document_date(topic: Any) -> str:
+    """Return the PDF's creation date: SOURCE_DATE_EPOCH if set, else the review or update date.
+
+    Never the clock, so the same inputs give the same bytes.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        from datetime import datetime
+
+        return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    review = topic.meta.review
+    return (review.reviewed_on or topic.meta.updated_on).isoformat()
 
 
 def _umask() -> int:

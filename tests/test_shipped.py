@@ -16,6 +16,7 @@ from .pdfs import A4, LETTER, inspect_pdf
 
 WORKSPACE = Workspace(REPO)
 JOBS = plan(WORKSPACE, papers=("letter", "a4"))
+LARGE = plan(WORKSPACE, papers=("letter", "a4"), large_print=(True,))
 def letters(text: str) -> list[str]:
     """Return the runs of letters of text (no digits, punctuation or vowel marks)."""
     bare = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Mn")
@@ -37,6 +38,12 @@ def builder() -> Builder:
 def squeeze(text: str) -> str:
     """Drop markup and all white space: line breaks fall anywhere, and CJK has no spaces."""
     return unicodedata.normalize("NFKC", re.sub(r"\s+", "", text.replace("**", "")))
+
+
+@pytest.mark.parametrize("job", LARGE, ids=str)
+def test_shipped_large_print_within_double_budget(builder, job):
+    pages = len(builder.layout(job).pages)
+    assert pages <= job.budget, f"{job}: {pages} pages, large-print budget {job.budget}"
 
 
 def test_the_shipped_set_is_complete():
