@@ -123,6 +123,9 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @click.option("--clinician", help="Print the clinician's name in the 'For you' box.")
 @click.option("--follow-up", type=click.DateTime(formats=["%Y-%m-%d"]), help="Follow-up date, YYYY-MM-DD.")
 @click.option("--note", help="A short note for the patient in the 'For you' box.")
+@click.option("-j", "--jobs", "workers", type=click.IntRange(min=1),
+              help="Worker processes for a catalog build (default: the number of CPUs).")
+@click.option("--force", is_flag=True, help="Rebuild every handout, even those that are up to date.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
 @click.option("--reviewed-only/--any-status", default=None,
               help="Build only handouts reviewed by a clinician and, for translations, a medical translator "
@@ -132,7 +135,8 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
                   output: Path | None, large_print: bool, patient_name: str | None, clinician: str | None,
-                  follow_up: Any, note: str | None, quiet: bool, reviewed_only: bool | None) -> None:
+                  follow_up: Any, note: str | None, workers: int | None, force: bool, quiet: bool,
+                  reviewed_only: bool | None) -> None:
     """Build handouts as PDF files.
 
     With no --kind, --length or --lang, builds every kind, length and language of
@@ -183,6 +187,15 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     to_stdout = output is not None and str(output) == "-"
     if to_stdout:
         quiet = True  # standard output carries the PDF; messages go to standard error
+    single = output is not None and (to_stdout or output.suffix.lower() == ".pdf")
+    if not personal and not single:
+        from .batch import build_catalog
+
+        batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force, on_result=show)
+        click.echo(f"{len(batch.built)} built, {len(batch.skipped)} up to date, {len(batch.failed)} failed.")
+        if batch.failed:
+            ctx.exit(1)
+        return
     report = Builder(ws).build(jobs, output or ws.output_dir, show, personal)
     if to_stdout:
         click.echo(f"{len(report.built)} built, {len(report.failed)} failed.", err=True)
@@ -227,6 +240,37 @@ def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_
         click.echo(format_report(report, verbose=verbose, problems_only=problems))
     if not report.passed(strict):
         ctx.exit(1)
+
+
+@main.command("packet")
+@click.argument("items", nargs=-1, required=True)
+@click.option("--lang", default="en", show_default=True, help="Language code (BCP 47).")
+@click.option("-l", "--length", default="standard", show_default=True, help="brief, standard or detailed.")
+@click.option("-p", "--paper", help="letter or a4 (default from handouts.yaml).")
+@click.option("--large-print", is_flag=True, help="Large print versions.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The packet's file name.")
+@click.pass_context
+@reports_errors
+def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length: str, paper: str | None,
+                   large_print: bool, output: Path) -> None:
+    """Combine handouts into one PDF for printing: each starts on a right-hand page.
+
+    ITEMS are topic:kind (one handout) or topic (all its kinds), in the order to print.
+
+    \b
+    Example:
+      handouts packet sciatica:overview sciatica:faq kratom:caution --lang es -o paquete.pdf
+    """
+    from .errors import display_path
+    from .packet import make_packet, packet_jobs
+    from .pipeline import Builder
+
+    ws = _workspace(ctx)
+    builder = Builder(ws)
+    jobs = packet_jobs(builder, items, length, lang, paper or ws.config.defaults.paper, large_print)
+    pages = make_packet(builder, jobs, output)
+    click.echo(f"wrote {display_path(output)} ({len(jobs)} handouts, {pages} pages)")
 
 
 @main.command("init")

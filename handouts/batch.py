@@ -1,0 +1,227 @@
+"""Catalog builds: parallel workers, incremental (skip what is up to date), and a manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import HandoutsError
+from .pipeline import Builder, Job, Result, write_atomic
+from .workspace import Workspace
+
+MANIFEST = "manifest.json"
+#: A worker process is replaced after this many handouts, so its memory cannot grow without bound.
+TASKS_PER_WORKER = 200
+
+
+@dataclass
+class BatchReport:
+    """What a catalog build did."""
+
+    built: list[Result] = field(default_factory=list)
+    skipped: list[Job] = field(default_factory=list)
+    failed: list[Result] = field(default_factory=list)
+
+
+def _digest_files(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class Keys:
+    """Hash everything an output depends on, so an unchanged handout is not built again."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        import weasyprint
+
+        from .i18n import LOCALE_DIR
+
+        self.workspace = workspace
+        files: list[Path] = [workspace.root / "handouts.yaml"]
+        for kind in ("templates", "styles"):
+            for folder in workspace.search_path(kind):
+                files.extend(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        if workspace.assets_dir.is_dir():
+            files.extend(p for p in workspace.assets_dir.rglob("*") if p.is_file())
+        self.shared = _digest_files(files) + __version__ + weasyprint.__version__
+        self.locale_dir = LOCALE_DIR
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def key(self, job: Job) -> str:
+        """Return the key of one output: its topic files, shared inputs, options and versions."""
+        if (job.topic, job.lang) not in self._cache:
+            folder = self.workspace.topics_dir / job.topic
+            files = [folder / "topic.yaml", folder / f"{job.lang}.yaml"]
+            po = self.locale_dir / job.lang.replace("-", "_") / "LC_MESSAGES" / "handouts.po"
+            if po.is_file():
+                files.append(po)
+            self._cache[(job.topic, job.lang)] = _digest_files(files)
+        options = f"{job.kind}|{job.length}|{job.paper}|{job.large}|{os.environ.get('SOURCE_DATE_EPOCH', '')}"
+        return hashlib.sha256(f"{self.shared}|{self._cache[(job.topic, job.lang)]}|{options}".encode()).hexdigest()
+
+
+def load_manifest(output: Path) -> dict[str, Any]:
+    """Return the manifest's entries by output path, or nothing if it is missing or damaged."""
+    try:
+        data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
+        return {entry["path"]: entry for entry in data["outputs"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _up_to_date(output: Path, entry: dict[str, Any] | None, key: str) -> bool:
+    if entry is None or entry.get("key") != key:
+        return False
+    path = output / entry["path"]
+    try:
+        return path.stat().st_size == entry["size"] and _sha256(path) == entry["sha256"]
+    except OSError:
+        return False
+
+
+def _remove_stale_temporaries(output: Path, older_than: float = 3600) -> None:
+    """Remove temporary files an interrupted build left (never a finished PDF, never a fresh one)."""
+    if not output.is_dir():
+        return
+    cutoff = time.time() - older_than
+    for tmp in output.rglob(".*.pdf.*.tmp"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- worker processes: each keeps one Builder (WeasyPrint, fonts, parsed styles) for many handouts ---
+
+_worker_builder: Builder | None = None
+
+
+def _init_worker(root: str) -> None:
+    global _worker_builder
+    _worker_builder = Builder(Workspace(Path(root)))
+
+
+def _build_in_worker(job: Job, target: str) -> tuple[Job, int, str | None, float]:
+    assert _worker_builder is not None
+    started = time.perf_counter()
+    try:
+        result = _worker_builder.build_one(job, Path(target))
+        return job, result.pages, None, time.perf_counter() - started
+    except HandoutsError as exc:
+        return job, 0, "; ".join(exc.lines()), time.perf_counter() - started
+
+
+def build_catalog(
+    workspace: Workspace,
+    jobs: Sequence[Job],
+    output: Path,
+    *,
+    workers: int | None = None,
+    force: bool = False,
+    on_result: Callable[[Result], None] | None = None,
+    on_skip: Callable[[Job], None] | None = None,
+) -> BatchReport:
+    """Build jobs into output/, in parallel, skipping up-to-date outputs; then write the manifest."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    _remove_stale_temporaries(output)
+    keys = Keys(workspace)
+    manifest = load_manifest(output)
+    report = BatchReport()
+    todo: list[tuple[Job, str]] = []
+    for job in jobs:
+        key = keys.key(job)
+        if not force and _up_to_date(output, manifest.get(job.relpath.as_posix()), key):
+            report.skipped.append(job)
+            if on_skip:
+                on_skip(job)
+        else:
+            todo.append((job, key))
+    built_keys: dict[str, tuple[str, float]] = {}
+
+    def record(job: Job, pages: int, error: str | None, seconds: float) -> None:
+        target = output / job.relpath
+        result = Result(job, target if error is None else None, pages, error)
+        if error is None:
+            report.built.append(result)
+            built_keys[job.relpath.as_posix()] = (dict(todo)[job], seconds)
+        else:
+            report.failed.append(result)
+        if on_result:
+            on_result(result)
+
+    if workers == 1 or len(todo) <= 1:
+        if todo:
+            builder = Builder(workspace)
+            for job, _ in todo:
+                started = time.perf_counter()
+                try:
+                    pages = builder.build_one(job, output / job.relpath).pages
+                    record(job, pages, None, time.perf_counter() - started)
+                except HandoutsError as exc:
+                    record(job, 0, "; ".join(exc.lines()), time.perf_counter() - started)
+    else:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(todo)),
+            initializer=_init_worker,
+            initargs=(str(workspace.root),),
+            max_tasks_per_child=TASKS_PER_WORKER,
+        ) as pool:
+            futures = [pool.submit(_build_in_worker, job, str(output / job.relpath)) for job, _ in todo]
+            for future in as_completed(futures):
+                record(*future.result())
+    write_manifest(workspace, output, manifest, report, built_keys)
+    return report
+
+
+def write_manifest(
+    workspace: Workspace,
+    output: Path,
+    old: dict[str, Any],
+    report: BatchReport,
+    built: dict[str, tuple[str, float]],
+) -> None:
+    """Update output/manifest.json: every output with its key, pages, size, SHA-256 and status."""
+    entries = dict(old)
+    catalog = workspace.catalog
+    for result in report.built:
+        job = result.job
+        rel = job.relpath.as_posix()
+        path = output / rel
+        key, seconds = built[rel]
+        entries[rel] = {
+            "path": rel,
+            "topic": job.topic,
+            "kind": job.kind,
+            "length": job.length,
+            "language": job.lang,
+            "paper": job.paper,
+            "large_print": job.large,
+            "translation_status": catalog.topics[job.topic].translation_status(job.lang),
+            "review_status": catalog.topics[job.topic].meta.review.status,
+            "pages": result.pages,
+            "size": path.stat().st_size,
+            "sha256": _sha256(path),
+            "key": key,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(seconds, 3),
+        }
+    for result in report.failed:
+        entries.pop(result.job.relpath.as_posix(), None)
+    data = {"generator": f"handouts {__version__}", "outputs": [entries[k] for k in sorted(entries)]}
+    write_atomic(output / MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())

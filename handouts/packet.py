@@ -1,0 +1,61 @@
+"""Packets: several handouts in one PDF, each starting on a right-hand page for duplex printing."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import UsageError
+from .pipeline import Builder, Job, write_atomic
+
+
+def parse_item(text: str) -> tuple[str, str | None]:
+    """Split 'topic' or 'topic:kind' into its parts."""
+    topic, _, kind = text.partition(":")
+    return topic, kind or None
+
+
+def packet_jobs(builder: Builder, items: Sequence[str], length: str, lang: str, paper: str,
+                large: bool = False) -> list[Job]:
+    """Return the jobs of a packet, in the order given; 'topic' alone means all its kinds."""
+    from .pipeline import plan
+
+    jobs: list[Job] = []
+    for item in items:
+        topic, kind = parse_item(item)
+        jobs.extend(plan(builder.workspace, [topic], [kind] if kind else [], [length], [lang], [paper], (large,)))
+    if not jobs:
+        raise UsageError("name at least one handout, e.g. sciatica:overview")
+    return jobs
+
+
+def make_packet(builder: Builder, jobs: Sequence[Job], target: Path) -> int:
+    """Render jobs, join them (blank pages so each starts on an odd page), bookmark each; return pages."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    writer = PdfWriter()
+    titles: list[str] = []
+    meta: dict[str, str] = {}
+    for job in jobs:
+        if len(writer.pages) % 2 == 1:  # the next handout must start on a right-hand (odd) page
+            last = writer.pages[-1]
+            writer.add_blank_page(width=last.mediabox.width, height=last.mediabox.height)
+        start = len(writer.pages)
+        rendered = builder.render(job)
+        reader = PdfReader(io.BytesIO(rendered.pdf))
+        for page in reader.pages:
+            writer.add_page(page)
+        info = reader.metadata or {}
+        title = str(info.get("/Title") or job)
+        titles.append(title)
+        writer.add_outline_item(title=title, page_number=start)
+        if not meta:
+            meta = {k: str(v) for k, v in info.items() if k in ("/Author", "/Creator", "/Producer", "/CreationDate")}
+    writer.add_metadata({**meta, "/Title": " · ".join(titles)})
+    writer._root_object[NameObject("/Lang")] = TextStringObject(jobs[0].lang)  # noqa: SLF001
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    write_atomic(target, buffer.getvalue())
+    return len(writer.pages)
