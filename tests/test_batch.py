@@ -134,8 +134,8 @@ def test_packet_starts_each_handout_on_a_right_hand_page(tmp_path):
 
 def test_help_and_list_do_not_import_weasyprint():
     for args in (["--help"], ["-w", str(REPO), "list"], ["build", "--length"]):
-        code = ("import sys, runpy; sys.argv = ['handouts', *%r]\n"
+        code = (f"import sys, runpy; sys.argv = ['handouts', *{args!r}]\n"
                 "try:\n    runpy.run_module('handouts', run_name='__main__')\n"
                 "except SystemExit:\n    pass\n"
-                "assert 'weasyprint' not in sys.modules, sorted(m for m in sys.modules if 'weasy' in m)") % (args,)
+                "assert 'weasyprint' not in sys.modules, sorted(m for m in sys.modules if 'weasy' in m)")
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
