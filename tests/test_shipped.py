@@ -17,6 +17,23 @@ from .pdfs import A4, LETTER, inspect_pdf
 WORKSPACE = Workspace(REPO)
 JOBS = plan(WORKSPACE, papers=("letter", "a4"))
 LARGE = plan(WORKSPACE, papers=("letter", "a4"), large_print=(True,))
+def structure_tags(node) -> list[str]:
+    """Return the structure element types of a PDF's structure tree, in reading order."""
+    out: list[str] = []
+
+    def walk(item) -> None:
+        item = item.get_object() if hasattr(item, "get_object") else item
+        if hasattr(item, "keys"):
+            if item.get("/S") is not None:
+                out.append(str(item["/S"]))
+            kids = item.get("/K")
+            for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+                walk(kid)
+
+    walk(node)
+    return out
+
+
 def letters(text: str) -> list[str]:
     """Return the runs of letters of text (no digits, punctuation or vowel marks)."""
     bare = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Mn")
@@ -94,6 +111,19 @@ def test_shipped_handout(builder, job):
     if job.length != "brief":
         for source in sources:
             assert source.url in text, f"{job}: source missing: {source.url}"
+    # Accessible structure: tagged, one H1, headings without skipped levels, lists as lists.
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"]) and bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    tags = structure_tags(root["/StructTreeRoot"])
+    levels = [int(t[2]) for t in tags if len(t) == 3 and t.startswith("/H") and t[2].isdigit()]
+    assert levels[0] == 1 and levels.count(1) == 1, f"{job}: headings {levels}"
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), f"{job}: skipped level {levels}"
+    assert "/L" in tags and tags.count("/LI") == tags.count("/LBody")
     if job.length == "brief":  # fonts are subset: a brief handout stays small
         limit = 400_000 if job.lang.split("-")[0] in ("zh", "ko", "ja") else 100_000
         assert len(rendered.pdf) <= limit, f"{job}: {len(rendered.pdf)} bytes, limit {limit}"

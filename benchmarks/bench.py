@@ -1,0 +1,157 @@
+"""Catalog build benchmark: prints ratios measured side by side in one run.
+
+    .venv/bin/python benchmarks/bench.py                 # English and Spanish: 36 handouts
+    .venv/bin/python benchmarks/bench.py --langs all     # the whole shipped catalog (216)
+
+Measures, on the shipped workspace:
+  1. catalog build with --jobs = CPUs vs --jobs 1                     (goal: at least 1.7x faster)
+  2. our per-handout cost with --jobs 1 vs WeasyPrint on the same HTML in one process  (goal: <= 1.15x)
+  3. our catalog build vs a loop running the `weasyprint` command once per handout      (goal: >= 4x)
+  4. a rebuild with nothing changed vs a full build                   (goal: under 2%)
+  5. peak memory of one worker over 500 handouts vs after the first 50 (goal: at most 20% growth)
+  6. `handouts --help` wall time vs `python -c pass`
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from handouts import Builder, Workspace, plan  # noqa: E402
+from handouts.batch import build_catalog  # noqa: E402
+
+
+def timed(func) -> float:
+    started = time.perf_counter()
+    func()
+    return time.perf_counter() - started
+
+
+def memory_probe(count: int) -> str:
+    """Run in a child: build `count` handouts with one Builder; print RSS after 50 and at the end."""
+    return f"""
+import sys, itertools
+from pathlib import Path
+sys.path.insert(0, {str(REPO)!r})
+from handouts import Builder, Workspace, plan
+ws = Workspace(Path({str(REPO)!r}))
+builder = Builder(ws)
+jobs = itertools.cycle(plan(ws, papers=("letter", "a4")))
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+for i in range({count}):
+    builder.render(next(jobs))
+    if i == 49:
+        first = rss()
+print(first, rss())
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--langs", default="en,es", help="comma-separated, or 'all'")
+    parser.add_argument("--memory-handouts", type=int, default=500)
+    args = parser.parse_args()
+    ws = Workspace(REPO)
+    langs = () if args.langs == "all" else tuple(args.langs.split(","))
+    jobs = plan(ws, langs=langs, papers=("letter", "a4"))
+    cpus = os.cpu_count() or 1
+    work = Path(tempfile.mkdtemp(prefix="handouts-bench-"))
+    print(f"machine: {platform.machine()}, {cpus} CPUs, Python {platform.python_version()}, "
+          f"{platform.platform()}")
+    print(f"catalog: {len(jobs)} handouts ({', '.join(langs) or 'all languages'}; letter and a4)\n")
+
+    parallel = timed(lambda: build_catalog(ws, jobs, work / "par", workers=cpus, force=True))
+    print(f"  full build, --jobs {cpus}: {parallel:.1f} s", flush=True)
+    serial = timed(lambda: build_catalog(ws, jobs, work / "ser", workers=1, force=True))
+    print(f"  full build, --jobs 1: {serial:.1f} s", flush=True)
+    noop = timed(lambda: build_catalog(Workspace(REPO), jobs, work / "par", workers=cpus))
+    print(f"  rebuild with nothing changed: {noop:.2f} s", flush=True)
+
+    # The same HTML, rendered by WeasyPrint directly in one process, with the same stylesheets.
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    builder = Builder(ws)
+    pages_html = [(job, builder.html(job)) for job in jobs]
+    font_config = FontConfiguration()
+    styles = REPO / "styles"
+    sheets = [weasyprint.CSS(filename=str(styles / name), font_config=font_config)
+              for name in ("fonts.css", "handout.css")]
+    base = REPO.as_uri() + "/"
+
+    def direct() -> None:
+        for _, html in pages_html:
+            weasyprint.HTML(string=html, base_url=base).write_pdf(
+                stylesheets=sheets, font_config=font_config, pdf_variant="pdf/ua-1", pdf_tags=True)
+
+    direct_time = timed(direct)
+    print(f"  WeasyPrint direct, one process: {direct_time:.1f} s", flush=True)
+
+    # The weasyprint command, once per handout, on the same HTML saved to files.
+    html_dir = work / "html"
+    html_dir.mkdir()
+    for index, (_, html) in enumerate(pages_html):
+        (html_dir / f"{index}.html").write_text(html, encoding="utf-8")
+    command = shutil.which("weasyprint") or str(Path(sys.executable).parent / "weasyprint")
+
+    def cli_loop() -> None:
+        for index in range(len(pages_html)):
+            subprocess.run([command, "-u", base, "-s", str(styles / "fonts.css"), "-s", str(styles / "handout.css"),
+                            "--pdf-variant", "pdf/ua-1", str(html_dir / f"{index}.html"),
+                            str(html_dir / f"{index}.pdf")], check=True, capture_output=True)
+
+    cli_time = timed(cli_loop)
+    print(f"  weasyprint command loop: {cli_time:.1f} s", flush=True)
+
+    probe = subprocess.run([sys.executable, "-c", memory_probe(args.memory_handouts)],
+                           capture_output=True, text=True, check=True).stdout.split()
+    first_kb, last_kb = int(probe[0]), int(probe[1])
+
+    def median_run(argv: list[str], runs: int = 15) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    help_time = median_run([str(Path(sys.executable).parent / "handouts"), "--help"])
+    pass_time = median_run([sys.executable, "-c", "pass"])
+
+    n = len(jobs)
+    rows = [
+        ("1. --jobs %d vs --jobs 1 (speed-up)" % cpus, f"{serial:.1f} s / {parallel:.1f} s",
+         serial / parallel, ">= 1.7", serial / parallel >= 1.7),
+        ("2. our cost per handout vs WeasyPrint direct", f"{serial / n * 1000:.0f} ms / {direct_time / n * 1000:.0f} ms",
+         serial / direct_time, "<= 1.15", serial / direct_time <= 1.15),
+        ("3. weasyprint command loop vs our build", f"{cli_time:.1f} s / {parallel:.1f} s",
+         cli_time / parallel, ">= 4", cli_time / parallel >= 4),
+        ("4. no-change rebuild vs full build", f"{noop:.2f} s / {parallel:.1f} s",
+         noop / parallel, "< 0.02", noop / parallel < 0.02),
+        (f"5. worker peak memory, {args.memory_handouts} vs 50 handouts", f"{last_kb // 1024} MB / {first_kb // 1024} MB",
+         last_kb / first_kb, "<= 1.20", last_kb / first_kb <= 1.2),
+        ("6. handouts --help vs python -c pass", f"{help_time * 1000:.0f} ms / {pass_time * 1000:.0f} ms",
+         help_time / pass_time, "(reported)", True),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, detail, ratio, goal, ok in rows:
+        print(f"{name:<{width}}  {ratio:6.2f}x  goal {goal:<10} {'met' if ok else 'NOT MET'}   ({detail})")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
