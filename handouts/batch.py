@@ -31,30 +31,65 @@ class BatchReport:
     failed: list[Result] = field(default_factory=list)
 
 
-def _digest_files(paths: Sequence[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(str(path).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+DIGESTS = ".handouts-digests.json"
+
+
+class FileDigests:
+    """SHA-256 of input files, remembered by size and modification time so unchanged files are not re-read."""
+
+    def __init__(self, store: Path | None) -> None:
+        self.store = store
+        self.known: dict[str, list[Any]] = {}
+        if store is not None:
+            try:
+                self.known = json.loads(store.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.known = {}
+        self.changed = False
+
+    def of(self, path: Path) -> str:
+        """Return the SHA-256 of one file's bytes."""
+        stat = path.stat()
+        key = str(path)
+        entry = self.known.get(key)
+        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+            return str(entry[2])
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.known[key] = [stat.st_size, stat.st_mtime_ns, digest]
+        self.changed = True
+        return digest
+
+    def combined(self, paths: Sequence[Path]) -> str:
+        """Return one digest of several files' names and contents."""
+        digest = hashlib.sha256()
+        for path in sorted(paths):
+            digest.update(f"{path}\0{self.of(path)}\0".encode())
+        return digest.hexdigest()
+
+    def save(self) -> None:
+        """Remember the digests for the next build."""
+        if self.store is not None and self.changed:
+            self.store.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.store, json.dumps(self.known).encode())
 
 
 class Keys:
     """Hash everything an output depends on, so an unchanged handout is not built again."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, digests: FileDigests | None = None) -> None:
         import weasyprint
 
         from .i18n import LOCALE_DIR
 
         self.workspace = workspace
+        self.digests = digests or FileDigests(None)
         files: list[Path] = [workspace.root / "handouts.yaml"]
         for kind in ("templates", "styles"):
             for folder in workspace.search_path(kind):
                 files.extend(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
         if workspace.assets_dir.is_dir():
             files.extend(p for p in workspace.assets_dir.rglob("*") if p.is_file())
-        self.shared = _digest_files(files) + __version__ + weasyprint.__version__
+        self.shared = self.digests.combined(files) + __version__ + weasyprint.__version__
         self.locale_dir = LOCALE_DIR
         self._cache: dict[tuple[str, str], str] = {}
 
@@ -66,7 +101,7 @@ class Keys:
             po = self.locale_dir / job.lang.replace("-", "_") / "LC_MESSAGES" / "handouts.po"
             if po.is_file():
                 files.append(po)
-            self._cache[(job.topic, job.lang)] = _digest_files(files)
+            self._cache[(job.topic, job.lang)] = self.digests.combined(files)
         options = f"{job.kind}|{job.length}|{job.paper}|{job.large}|{os.environ.get('SOURCE_DATE_EPOCH', '')}"
         return hashlib.sha256(f"{self.shared}|{self._cache[(job.topic, job.lang)]}|{options}".encode()).hexdigest()
 
@@ -80,12 +115,12 @@ def load_manifest(output: Path) -> dict[str, Any]:
         return {}
 
 
-def _up_to_date(output: Path, entry: dict[str, Any] | None, key: str) -> bool:
+def _up_to_date(output: Path, entry: dict[str, Any] | None, key: str, digests: FileDigests) -> bool:
     if entry is None or entry.get("key") != key:
         return False
     path = output / entry["path"]
     try:
-        return path.stat().st_size == entry["size"] and _sha256(path) == entry["sha256"]
+        return path.stat().st_size == entry["size"] and digests.of(path) == entry["sha256"]
     except OSError:
         return False
 
@@ -101,10 +136,6 @@ def _remove_stale_temporaries(output: Path, older_than: float = 3600) -> None:
                 tmp.unlink()
         except OSError:
             pass
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- worker processes: each keeps one Builder (WeasyPrint, fonts, parsed styles) for many handouts ---
@@ -140,13 +171,14 @@ def build_catalog(
     """Build jobs into output/, in parallel, skipping up-to-date outputs; then write the manifest."""
     workers = max(1, workers or os.cpu_count() or 1)
     _remove_stale_temporaries(output)
-    keys = Keys(workspace)
+    digests = FileDigests(output / DIGESTS)
+    keys = Keys(workspace, digests)
     manifest = load_manifest(output)
     report = BatchReport()
     todo: list[tuple[Job, str]] = []
     for job in jobs:
         key = keys.key(job)
-        if not force and _up_to_date(output, manifest.get(job.relpath.as_posix()), key):
+        if not force and _up_to_date(output, manifest.get(job.relpath.as_posix()), key, digests):
             report.skipped.append(job)
             if on_skip:
                 on_skip(job)
@@ -185,7 +217,8 @@ def build_catalog(
             futures = [pool.submit(_build_in_worker, job, str(output / job.relpath)) for job, _ in todo]
             for future in as_completed(futures):
                 record(*future.result())
-    write_manifest(workspace, output, manifest, report, built_keys)
+    write_manifest(workspace, output, manifest, report, built_keys, digests)
+    digests.save()
     return report
 
 
@@ -195,6 +228,7 @@ def write_manifest(
     old: dict[str, Any],
     report: BatchReport,
     built: dict[str, tuple[str, float]],
+    digests: FileDigests,
 ) -> None:
     """Update output/manifest.json: every output with its key, pages, size, SHA-256 and status."""
     entries = dict(old)
@@ -216,7 +250,7 @@ def write_manifest(
             "review_status": catalog.topics[job.topic].meta.review.status,
             "pages": result.pages,
             "size": path.stat().st_size,
-            "sha256": _sha256(path),
+            "sha256": digests.of(path),
             "key": key,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(seconds, 3),
