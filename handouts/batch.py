@@ -141,11 +141,15 @@ def _remove_stale_temporaries(output: Path, older_than: float = 3600) -> None:
 # --- worker processes: each keeps one Builder (WeasyPrint, fonts, parsed styles) for many handouts ---
 
 _worker_builder: Builder | None = None
+#: The parent's loaded workspace: forked workers inherit it instead of parsing every topic again.
+_parent_workspace: Workspace | None = None
 
 
 def _init_worker(root: str) -> None:
     global _worker_builder
-    _worker_builder = Builder(Workspace(Path(root)))
+    inherited = _parent_workspace
+    workspace = inherited if inherited is not None and str(inherited.root) == root else Workspace(Path(root))
+    _worker_builder = Builder(workspace)
 
 
 def _build_in_worker(job: Job, target: str) -> tuple[Job, int, str | None, float]:
@@ -208,6 +212,8 @@ def build_catalog(
                 except HandoutsError as exc:
                     record(job, 0, "; ".join(exc.lines()), time.perf_counter() - started)
     else:
+        global _parent_workspace
+        _parent_workspace = workspace
         with ProcessPoolExecutor(
             max_workers=min(workers, len(todo)),
             initializer=_init_worker,
@@ -217,7 +223,8 @@ def build_catalog(
             futures = [pool.submit(_build_in_worker, job, str(output / job.relpath)) for job, _ in todo]
             for future in as_completed(futures):
                 record(*future.result())
-    write_manifest(workspace, output, manifest, report, built_keys, digests)
+    if report.built or report.failed or not (output / MANIFEST).is_file():
+        write_manifest(workspace, output, manifest, report, built_keys, digests)
     digests.save()
     return report
 
