@@ -7,7 +7,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,15 +140,22 @@ def _remove_stale_temporaries(output: Path, older_than: float = 3600) -> None:
 # --- worker processes: each keeps one Builder (WeasyPrint, fonts, parsed styles) for many handouts ---
 
 _worker_builder: Builder | None = None
-#: The parent's loaded workspace: forked workers inherit it instead of parsing every topic again.
-_parent_workspace: Workspace | None = None
+#: The parent's ready Builder: forked workers inherit it (topics parsed, styles parsed, fonts
+#: loaded) instead of making their own; with the spawn start method they make their own.
+_parent_builder: Builder | None = None
 
 
 def _init_worker(root: str) -> None:
     global _worker_builder
-    inherited = _parent_workspace
-    workspace = inherited if inherited is not None and str(inherited.root) == root else Workspace(Path(root))
-    _worker_builder = Builder(workspace)
+    inherited = _parent_builder
+    if inherited is not None and str(inherited.workspace.root) == root:
+        _worker_builder = inherited
+    else:
+        _worker_builder = Builder(Workspace(Path(root)))
+
+
+def _build_task(task: tuple[Job, str]) -> tuple[Job, int, str | None, float]:
+    return _build_in_worker(*task)
 
 
 def _build_in_worker(job: Job, target: str) -> tuple[Job, int, str | None, float]:
@@ -212,17 +218,19 @@ def build_catalog(
                 except HandoutsError as exc:
                     record(job, 0, "; ".join(exc.lines()), time.perf_counter() - started)
     else:
-        global _parent_workspace
-        _parent_workspace = workspace
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(todo)),
-            initializer=_init_worker,
-            initargs=(str(workspace.root),),
-            max_tasks_per_child=TASKS_PER_WORKER,
+        import multiprocessing
+
+        global _parent_builder
+        # fork lets workers start with the parent's Builder (WeasyPrint imported, topics and styles
+        # parsed, fonts loaded); spawn, where fork is missing, makes each worker load its own.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        _parent_builder = Builder(workspace) if method == "fork" else None
+        tasks = [(job, str(output / job.relpath)) for job, _ in todo]
+        with multiprocessing.get_context(method).Pool(
+            min(workers, len(todo)), _init_worker, (str(workspace.root),), maxtasksperchild=TASKS_PER_WORKER
         ) as pool:
-            futures = [pool.submit(_build_in_worker, job, str(output / job.relpath)) for job, _ in todo]
-            for future in as_completed(futures):
-                record(*future.result())
+            for outcome in pool.imap_unordered(_build_task, tasks):
+                record(*outcome)
     if report.built or report.failed or not (output / MANIFEST).is_file():
         write_manifest(workspace, output, manifest, report, built_keys, digests)
     digests.save()
