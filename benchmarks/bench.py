@@ -140,9 +140,10 @@ def main() -> None:
 
     n = len(jobs)
     rows = [
-        ("1. --jobs %d vs --jobs 1 (speed-up)" % cpus, f"{serial:.1f} s / {parallel:.1f} s",
+        (f"1. --jobs {cpus} vs --jobs 1 (speed-up)", f"{serial:.1f} s / {parallel:.1f} s",
          serial / parallel, ">= 1.7", serial / parallel >= 1.7),
-        ("2. our cost per handout vs WeasyPrint direct", f"{serial / n * 1000:.0f} ms / {direct_time / n * 1000:.0f} ms",
+        ("2. our cost per handout vs WeasyPrint direct",
+         f"{serial / n * 1000:.0f} ms / {direct_time / n * 1000:.0f} ms",
          serial / direct_time, "<= 1.15", serial / direct_time <= 1.15),
         ("3. weasyprint command loop vs our build", f"{cli_time:.1f} s / {parallel:.1f} s",
          cli_time / parallel, ">= 4", cli_time / parallel >= 4),
