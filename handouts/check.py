@@ -67,18 +67,14 @@ def run_checks(
     """Run every check on the workspace (or the named topics) and return what each found."""
     report = CheckReport()
     today = today or date.today()
-    try:
-        config = workspace.config
-    except ContentError as exc:
-        for problem in exc.problems:
-            report.add("config", "error", problem.file, str(problem))
-        return report
-    try:
-        catalog = workspace.catalog
-    except ContentError as exc:
-        for problem in exc.problems:
-            report.add("schema", "error", problem.file, str(problem))
-        return report
+    for check, load in (("config", lambda: workspace.config), ("schema", lambda: workspace.catalog)):
+        try:
+            load()
+        except ContentError as exc:
+            for problem in exc.problems:
+                report.add(check, "error", problem.file, str(problem))
+            return report
+    config, catalog = workspace.config, workspace.catalog
     for name in topics:
         if name not in catalog.topics:
             raise UsageError(f"unknown topic '{name}'; available: {', '.join(sorted(catalog.topics))}")
