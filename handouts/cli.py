@@ -191,7 +191,18 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     if not personal and not single:
         from .batch import build_catalog
 
-        batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force, on_result=show)
+        if sys.stdout.isatty() and not quiet and len(jobs) > 1:
+            # On a terminal: a progress bar instead of a line per handout; problems still print.
+            with click.progressbar(length=len(jobs), label="Building", show_pos=True) as bar:
+                def progress(result: Result) -> None:
+                    if not result.ok or result.over_budget:
+                        show(result)
+                    bar.update(1)
+
+                batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force,
+                                      on_result=progress, on_skip=lambda _job: bar.update(1))
+        else:
+            batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force, on_result=show)
         click.echo(f"{len(batch.built)} built, {len(batch.skipped)} up to date, {len(batch.failed)} failed.")
         if batch.failed:
             ctx.exit(1)
