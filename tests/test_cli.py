@@ -121,7 +121,7 @@ def test_build_topic_makes_every_kind_length_and_language(run, ws, tmp_path):
         for lang in ("en", "es")
         for length in ("brief", "detailed", "standard")
     ]
-    assert result.stdout == "6 built, 0 failed.\n"
+    assert result.stdout == "6 built, 0 up to date, 0 failed.\n"
 
 
 def test_a_batch_goes_on_past_a_bad_handout(run, write_workspace, tmp_path):
@@ -136,7 +136,7 @@ def test_a_batch_goes_on_past_a_bad_handout(run, write_workspace, tmp_path):
         "failed: test leaflet brief en letter: template not found: kinds/leaflet.html "
         f"(looked in {(ws / 'templates').as_posix() if (ws / 'templates').is_dir() else _builtin('templates')})"
     ]
-    assert result.stdout == "1 built, 1 failed.\n"
+    assert result.stdout == "1 built, 0 up to date, 1 failed.\n"
     assert (tmp_path / "out/en/test/overview-brief-letter.pdf").is_file()
     assert not (tmp_path / "out/en/test/leaflet-brief-letter.pdf").exists()
 
