@@ -195,13 +195,14 @@ def build_catalog(
         else:
             todo.append((job, key))
     built_keys: dict[str, tuple[str, float]] = {}
+    key_of = dict(todo)
 
     def record(job: Job, pages: int, error: str | None, seconds: float) -> None:
         target = output / job.relpath
         result = Result(job, target if error is None else None, pages, error)
         if error is None:
             report.built.append(result)
-            built_keys[job.relpath.as_posix()] = (dict(todo)[job], seconds)
+            built_keys[job.relpath.as_posix()] = (key_of[job], seconds)
         else:
             report.failed.append(result)
         if on_result:
