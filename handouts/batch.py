@@ -6,19 +6,24 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
 from .errors import HandoutsError
-from .pipeline import Builder, Job, Result, write_atomic
+from .files import settled, write_atomic
+from .pipeline import Builder, Job, Result
 from .workspace import Workspace
 
 MANIFEST = "manifest.json"
 #: A worker process is replaced after this many handouts, so its memory cannot grow without bound.
 TASKS_PER_WORKER = 200
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -44,18 +49,26 @@ class FileDigests:
                 self.known = json.loads(store.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 self.known = {}
+        self.unsettled: dict[str, list[Any]] = {}
         self.changed = False
 
-    def of(self, path: Path) -> str:
-        """Return the SHA-256 of one file's bytes."""
+    def of(self, path: Path, *, ours: bool = False) -> str:
+        """Return the SHA-256 of one file's bytes.
+
+        A file changed in the last seconds is remembered for this build only, unless it is one we
+        just wrote ourselves (ours=True).
+        """
         stat = path.stat()
         key = str(path)
-        entry = self.known.get(key)
+        entry = self.unsettled.get(key) or self.known.get(key)
         if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
             return str(entry[2])
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        self.known[key] = [stat.st_size, stat.st_mtime_ns, digest]
-        self.changed = True
+        if ours or settled(stat):
+            self.known[key] = [stat.st_size, stat.st_mtime_ns, digest]
+            self.changed = True
+        else:  # remembered for this build only: it may change again without a new mtime
+            self.unsettled[key] = [stat.st_size, stat.st_mtime_ns, digest]
         return digest
 
     def combined(self, paths: Sequence[Path]) -> str:
@@ -145,6 +158,45 @@ _worker_builder: Builder | None = None
 _parent_builder: Builder | None = None
 
 
+def in_workers(
+    workspace: Workspace,
+    work: Callable[[Builder, T], R],
+    items: Sequence[T],
+    workers: int | None = None,
+    *,
+    ordered: bool = False,
+) -> Iterator[R]:
+    """Yield work(builder, item) for every item, using `workers` processes (default: the CPUs).
+
+    Each worker keeps one Builder for many items and is replaced after TASKS_PER_WORKER of them,
+    so its memory cannot grow without limit. Results come in the order of items when ordered,
+    else as they finish. work must be a module-level function whose result can be pickled.
+    """
+    global _parent_builder
+    workers = max(1, workers or os.cpu_count() or 1)
+    if not items:
+        return
+    if workers == 1 or len(items) == 1:
+        builder = Builder(workspace)
+        for item in items:
+            yield work(builder, item)
+        return
+    import multiprocessing
+
+    # fork lets workers start with the parent's Builder (WeasyPrint imported, topics and styles
+    # parsed, fonts loaded); spawn, where fork is missing, makes each worker load its own.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    _parent_builder = Builder(workspace) if method == "fork" else None
+    try:
+        with multiprocessing.get_context(method).Pool(
+            min(workers, len(items)), _init_worker, (str(workspace.root),), maxtasksperchild=TASKS_PER_WORKER
+        ) as pool:
+            call = partial(_call_in_worker, work)
+            yield from (pool.imap(call, items) if ordered else pool.imap_unordered(call, items))
+    finally:
+        _parent_builder = None
+
+
 def _init_worker(root: str) -> None:
     global _worker_builder
     inherited = _parent_builder
@@ -154,15 +206,17 @@ def _init_worker(root: str) -> None:
         _worker_builder = Builder(Workspace(Path(root)))
 
 
-def _build_task(task: tuple[Job, str]) -> tuple[Job, int, str | None, float]:
-    return _build_in_worker(*task)
-
-
-def _build_in_worker(job: Job, target: str) -> tuple[Job, int, str | None, float]:
+def _call_in_worker(work: Callable[[Builder, T], R], item: T) -> R:
     assert _worker_builder is not None
+    return work(_worker_builder, item)
+
+
+def _build_with(builder: Builder, task: tuple[Job, str]) -> tuple[Job, int, str | None, float]:
+    """Build one handout to its target; return (job, pages, error or None, seconds)."""
+    job, target = task
     started = time.perf_counter()
     try:
-        result = _worker_builder.build_one(job, Path(target))
+        result = builder.build_one(job, Path(target))
         return job, result.pages, None, time.perf_counter() - started
     except HandoutsError as exc:
         return job, 0, "; ".join(exc.lines()), time.perf_counter() - started
@@ -179,7 +233,6 @@ def build_catalog(
     on_skip: Callable[[Job], None] | None = None,
 ) -> BatchReport:
     """Build jobs into output/, in parallel, skipping up-to-date outputs; then write the manifest."""
-    workers = max(1, workers or os.cpu_count() or 1)
     _remove_stale_temporaries(output)
     digests = FileDigests(output / DIGESTS)
     keys = Keys(workspace, digests)
@@ -208,30 +261,9 @@ def build_catalog(
         if on_result:
             on_result(result)
 
-    if workers == 1 or len(todo) <= 1:
-        if todo:
-            builder = Builder(workspace)
-            for job, _ in todo:
-                started = time.perf_counter()
-                try:
-                    pages = builder.build_one(job, output / job.relpath).pages
-                    record(job, pages, None, time.perf_counter() - started)
-                except HandoutsError as exc:
-                    record(job, 0, "; ".join(exc.lines()), time.perf_counter() - started)
-    else:
-        import multiprocessing
-
-        global _parent_builder
-        # fork lets workers start with the parent's Builder (WeasyPrint imported, topics and styles
-        # parsed, fonts loaded); spawn, where fork is missing, makes each worker load its own.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        _parent_builder = Builder(workspace) if method == "fork" else None
-        tasks = [(job, str(output / job.relpath)) for job, _ in todo]
-        with multiprocessing.get_context(method).Pool(
-            min(workers, len(todo)), _init_worker, (str(workspace.root),), maxtasksperchild=TASKS_PER_WORKER
-        ) as pool:
-            for outcome in pool.imap_unordered(_build_task, tasks):
-                record(*outcome)
+    tasks = [(job, str(output / job.relpath)) for job, _ in todo]
+    for outcome in in_workers(workspace, _build_with, tasks, workers):
+        record(*outcome)
     if report.built or report.failed or not (output / MANIFEST).is_file():
         write_manifest(workspace, output, manifest, report, built_keys, digests)
     digests.save()
@@ -266,7 +298,7 @@ def write_manifest(
             "review_status": catalog.topics[job.topic].meta.review.status,
             "pages": result.pages,
             "size": path.stat().st_size,
-            "sha256": digests.of(path),
+            "sha256": digests.of(path, ours=True),
             "key": key,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(seconds, 3),

@@ -39,11 +39,6 @@ class Topic:
         translation = self.languages[lang].translation
         return "source" if translation is None else translation.status
 
-    def matches_code(self, code: str) -> bool:
-        """Return whether a diagnosis code (or a code prefix such as M54.3) fits this topic."""
-        query = code.strip().upper()
-        return any(c.startswith(query) or query.startswith(c) for c in self.meta.codes)
-
 
 @dataclass
 class Catalog:

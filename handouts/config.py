@@ -11,8 +11,6 @@ from . import yamlio
 from .errors import ContentError, Problem
 from .model import LanguageCode, Strict, Text, validation_problems
 
-CONFIG_FILE = "handouts.yaml"
-
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 FontFamily = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,62}$")]
 Paper = Literal["letter", "a4"]

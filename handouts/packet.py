@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import UsageError
-from .pipeline import Builder, Job, write_atomic
+from .files import write_atomic
+from .pipeline import Builder, Job
 
 
 def parse_item(text: str) -> tuple[str, str | None]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .compose import Composer
 from .config import PAPERS
 from .errors import HandoutsError, UsageError, display_path
+from .files import write_atomic
 from .i18n import format_date
 from .languages import font_stack
 from .model import LENGTHS, PAGE_BUDGET
@@ -251,22 +251,6 @@ class Builder:
         return report
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write data to a temporary file beside target, then rename it over target."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files; a PDF is an ordinary file
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def document_date(topic: Any) -> str:
     """Return the PDF's creation date: SOURCE_DATE_EPOCH if set, else the review or update date.
 
@@ -279,12 +263,6 @@ def document_date(topic: Any) -> str:
         return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     review = topic.meta.review
     return (review.reviewed_on or topic.meta.updated_on).isoformat()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def build(

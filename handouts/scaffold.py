@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .config import CONFIG_FILE
 from .errors import HandoutsError
-from .workspace import builtin_dir
+from .workspace import CONFIG_FILE, builtin_dir
 
 CONFIG_TEMPLATE = """\
 # handouts workspace config. Every field is explained in the README ("Branding").

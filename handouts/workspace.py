@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .catalog import Catalog, load_catalog
-from .config import CONFIG_FILE, Config, load_config
 from .errors import HandoutsError
 
+if TYPE_CHECKING:  # imported when used: `handouts list` and `--help` stay quick without pydantic
+    from .catalog import Catalog
+    from .config import Config
+
+CONFIG_FILE = "handouts.yaml"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -47,11 +51,15 @@ class Workspace:
     @cached_property
     def config(self) -> Config:
         """Return the validated handouts.yaml."""
+        from .config import load_config
+
         return load_config(self.root / CONFIG_FILE, self.root)
 
     @cached_property
     def catalog(self) -> Catalog:
         """Return every topic, validated."""
+        from .catalog import load_catalog
+
         return load_catalog(self.topics_dir, self.root)
 
     @property

@@ -1,0 +1,97 @@
+"""`handouts list` from its cached summary: quick, and never stale."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from handouts.listing import CACHE
+
+from .conftest import ES
+
+
+def _age(root, seconds: int = 60) -> None:
+    """Make every file look last changed `seconds` ago, as files are between edits."""
+    then = time.time() - seconds
+    for path in root.rglob("*"):
+        os.utime(path, (then, then))
+
+
+def _list_in_a_new_process(root) -> tuple[str, bool]:
+    code = ("import sys, runpy\n"
+            f"sys.argv = ['handouts', '-w', {str(root)!r}, 'list']\n"
+            "try:\n    runpy.run_module('handouts', run_name='__main__')\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print('pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    listing, _, imported = out.rstrip("\n").rpartition("\n")
+    return listing, imported == "True"
+
+
+def test_a_repeat_list_reads_the_summary_without_validating(write_workspace):
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    _age(root)
+    first, validated = _list_in_a_new_process(root)
+    assert validated and (root / "output" / CACHE).is_file()
+    second, validated_again = _list_in_a_new_process(root)
+    assert second == first and not validated_again
+    assert first.splitlines()[1] == "test   overview  draft   source  draft  M54.31"
+
+
+def test_the_summary_follows_every_change(run, write_workspace):
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    _age(root, 120)
+    run("-w", root, "list")
+    assert (root / "output" / CACHE).is_file()
+    topic = root / "data/topics/test/topic.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace("M54.31", "M54.32"), encoding="utf-8")  # same size
+    (root / "data/topics/test/fr.yaml").write_text(ES.replace("language: es", "language: fr"), encoding="utf-8")
+    _age(root, 60)
+    assert run("-w", root, "list").stdout.splitlines()[1] == "test   overview  draft   source  draft  draft  M54.32"
+    (root / "data/topics/test/fr.yaml").unlink()
+    assert run("-w", root, "list").stdout.splitlines()[1] == "test   overview  draft   source  draft  M54.32"
+
+
+def test_invalid_content_is_reported_after_a_cached_listing(run, write_workspace):
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    _age(root)
+    assert run("-w", root, "list").exit_code == 0
+    es = root / "data/topics/test/es.yaml"
+    es.write_text(ES.replace("title: Hoja de prueba", "title:"), encoding="utf-8")
+    _age(root)
+    for _ in range(2):
+        result = run("-w", root, "list")
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "error: data/topics/test/es.yaml:7: handouts.overview.title: input should be a valid string\n")
+
+
+def test_a_damaged_or_altered_summary_is_not_trusted(run, write_workspace):
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    _age(root)
+    expected = run("-w", root, "list").stdout
+    cache = root / "output" / CACHE
+    cache.write_text("{not json", encoding="utf-8")
+    assert run("-w", root, "list").stdout == expected
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    data["format"] = 0
+    data["summary"]["topics"] = "nonsense"
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    assert run("-w", root, "list").stdout == expected
+
+
+def test_files_changed_seconds_ago_are_not_summarized_yet(run, write_workspace):
+    root = write_workspace({"data/topics/test/es.yaml": ES})  # just written: may change again unseen
+    assert run("-w", root, "list").exit_code == 0
+    assert not (root / "output" / CACHE).exists()
+
+
+def test_a_read_only_workspace_still_lists(run, write_workspace):
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    _age(root)
+    (root / "output").mkdir()
+    (root / "output" / CACHE).mkdir()  # cannot be replaced by a file
+    assert run("-w", root, "list").exit_code == 0
