@@ -63,8 +63,12 @@ def run_checks(
     render: bool = True,
     large_print: bool = True,
     today: date | None = None,
+    workers: int | None = None,
 ) -> CheckReport:
-    """Run every check on the workspace (or the named topics) and return what each found."""
+    """Run every check on the workspace (or the named topics) and return what each found.
+
+    Rendering checks lay handouts out in `workers` processes (default: the number of CPUs).
+    """
     report = CheckReport()
     today = today or date.today()
     for check, load in (("config", lambda: workspace.config), ("schema", lambda: workspace.catalog)):
@@ -90,7 +94,8 @@ def run_checks(
     _check_brand(report, workspace)
     _check_glyphs(report, workspace, chosen)
     if render:
-        _check_pages_and_contrast(report, workspace, [t.id for t in chosen], (False, True) if large_print else (False,))
+        _check_pages_and_contrast(report, workspace, [t.id for t in chosen], (False, True) if large_print else (False,),
+                                  workers)
     else:
         report.add("pages", "note", "all", "page budgets and colour contrast not checked (--no-render)")
     return report
@@ -253,40 +258,52 @@ def _check_glyphs(report: CheckReport, workspace: Workspace, topics: Sequence[An
 
 
 def _check_pages_and_contrast(
-    report: CheckReport, workspace: Workspace, topics: Sequence[str], large_print: Sequence[bool]
+    report: CheckReport, workspace: Workspace, topics: Sequence[str], large_print: Sequence[bool],
+    workers: int | None = None,
 ) -> None:
-    from .contrast import text_colours
-    from .pipeline import Builder, plan
+    from .batch import in_workers
+    from .pipeline import plan
 
+    jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print)
+    colours: dict[tuple[str, str], Any] = {}
     try:
-        builder = Builder(workspace)
-    except HandoutsError as exc:
+        for job, pages, error, found in in_workers(workspace, _layout_facts, jobs, workers, ordered=True):
+            subject = str(job)
+            if error is not None:
+                report.add("pages", "error", subject, error)
+                continue
+            budget, rule = job.budget, job.budget_rule
+            over = pages - budget
+            if over > 0:
+                report.add("pages", "error", subject,
+                           f"{pages} pages, {over} over the {job.length} budget ({rule})")
+            else:
+                report.add("pages", "ok", subject, f"{pages} page{'s' if pages != 1 else ''} ({rule})")
+            for colour in found:
+                colours.setdefault((colour.fg, colour.bg), colour)
+    except HandoutsError as exc:  # no Builder: the templates or styles cannot be loaded at all
         report.add("pages", "error", "all", "; ".join(exc.lines()))
         return
-    colours: dict[tuple[str, str], Any] = {}
-    for job in plan(workspace, topics=topics, papers=PAPERS, large_print=large_print):
-        subject = str(job)
-        try:
-            document = builder.layout(job)
-        except HandoutsError as exc:
-            report.add("pages", "error", subject, "; ".join(exc.lines()))
-            continue
-        pages = len(document.pages)
-        budget, rule = job.budget, job.budget_rule
-        over = pages - budget
-        if over > 0:
-            report.add("pages", "error", subject,
-                       f"{pages} pages, {over} over the {job.length} budget ({rule})")
-        else:
-            report.add("pages", "ok", subject, f"{pages} page{'s' if pages != 1 else ''} ({rule})")
-        if job.length == "detailed" and job.paper == PAPERS[0] and not job.large:
-            for colour in text_colours(document):
-                colours.setdefault((colour.fg, colour.bg), colour)
     for colour in sorted(colours.values(), key=lambda c: c.ratio):
         size = f"{colour.size_pt:g} pt{' bold' if colour.bold else ''}"
         message = (f"text {colour.fg} on {colour.bg}: {colour.ratio:.1f}:1 at {size} "
                    f"(WCAG AA needs {colour.needed:g}:1), e.g. '{colour.sample}'")
         report.add("contrast", "ok" if colour.ratio >= colour.needed else "error", "brand", message)
+
+
+def _layout_facts(builder: Any, job: Any) -> tuple[Any, int, str | None, list[Any]]:
+    """Lay out one handout (in a worker): its pages, or why it failed, and its text colours.
+
+    Colours are read from the detailed Letter handouts in normal print, which show every kind of box.
+    """
+    from .contrast import text_colours
+
+    try:
+        document = builder.layout(job)
+    except HandoutsError as exc:
+        return job, 0, "; ".join(exc.lines()), []
+    detailed = job.length == "detailed" and job.paper == PAPERS[0] and not job.large
+    return job, len(document.pages), None, text_colours(document) if detailed else []
 
 
 def format_report(report: CheckReport, *, verbose: bool = False, problems_only: bool = False) -> str:

@@ -225,10 +225,12 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
 @click.option("--no-render", is_flag=True, help="Skip the checks that render (page budgets, colour contrast).")
 @click.option("--problems", is_flag=True, help="Show only warnings and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List the hardest sentences of every handout.")
+@click.option("-j", "--jobs", "workers", type=click.IntRange(min=1),
+              help="Worker processes that lay out handouts (default: the number of CPUs).")
 @click.pass_context
 @reports_errors
 def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_json: bool, no_render: bool,
-                  problems: bool, verbose: bool) -> None:
+                  problems: bool, verbose: bool, workers: int | None) -> None:
     """Check content, translations, reading level, page budgets, review dates and branding.
 
     Exits 1 when a check fails (with --strict, also on warnings). Notes, such as drafts
@@ -244,7 +246,7 @@ def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_
 
     from .check import format_report, run_checks
 
-    report = run_checks(_workspace(ctx), topics, render=not no_render)
+    report = run_checks(_workspace(ctx), topics, render=not no_render, workers=workers)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     else:

@@ -158,10 +158,11 @@ def test_characters_the_fonts_lack_are_an_error(write_workspace):
     )]
 
 
-def test_page_budget_overflow_says_by_how_much(write_workspace):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_page_budget_overflow_says_by_how_much(write_workspace, workers):
     long_text = " ".join(["Keep moving a little every day, and rest when you need to."] * 90)
     root = write_workspace({"data/topics/test/en.yaml": EN.replace("Only in brief.", long_text)})
-    report = run_checks(Workspace(root), render=True, today=TODAY)
+    report = run_checks(Workspace(root), render=True, today=TODAY, workers=workers)
     pages = [(f.subject, f.message) for f in report.findings if f.check == "pages" and f.level == "error"]
     assert pages == [
         ("test overview brief en letter", "2 pages, 1 over the brief budget (exactly 1)"),
