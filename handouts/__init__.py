@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .pipeline import Builder, Job, Report, Result, build, plan
+    from .pipeline import Builder, build
+    from .planning import Job, Report, Result, plan
     from .workspace import Workspace
 
 __all__ = ["Builder", "Job", "Report", "Result", "Workspace", "__version__", "build", "plan"]
@@ -15,7 +16,11 @@ __all__ = ["Builder", "Job", "Report", "Result", "Workspace", "__version__", "bu
 
 def __getattr__(name: str) -> Any:
     # Imported on first use so that `handouts --help` never loads pydantic or WeasyPrint.
-    if name in ("Builder", "Job", "Report", "Result", "build", "plan"):
+    if name in ("Job", "Report", "Result", "plan"):
+        from . import planning as _plan
+
+        return getattr(_plan, name)
+    if name in ("Builder", "build"):
         from . import pipeline as _pipeline
 
         return getattr(_pipeline, name)

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from . import __version__
 from .errors import HandoutsError
 from .files import settled, write_atomic
-from .pipeline import Builder, Job, Result
+from .pipeline import Builder
+from .planning import Job, Result
 from .workspace import Workspace
 
 MANIFEST = "manifest.json"

@@ -8,11 +8,10 @@ from datetime import date
 from typing import Any
 
 from . import readability
-from .config import PAPERS
 from .errors import ContentError, HandoutsError, UsageError
 from .i18n import translations
 from .languages import font_stack
-from .model import LENGTHS
+from .planning import LENGTHS, PAPERS
 from .select import select
 from .workspace import Workspace
 
@@ -262,7 +261,7 @@ def _check_pages_and_contrast(
     workers: int | None = None,
 ) -> None:
     from .batch import in_workers
-    from .pipeline import plan
+    from .planning import plan
 
     jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print)
     colours: dict[tuple[str, str], Any] = {}

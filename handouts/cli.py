@@ -156,11 +156,14 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     never written to a log, a cache, a manifest or a file name.
     """
     from .errors import HandoutsError, UsageError, display_path
-    from .pipeline import Builder, Result, only_reviewed, plan
+    from .planning import Result, only_reviewed, plan
 
     ws = _workspace(ctx)
     if not topics and not all_topics:
-        raise UsageError(f"name a topic or use --all; available: {', '.join(sorted(ws.catalog.topics))}")
+        from .summary import catalog_summary
+
+        names = sorted(t["id"] for t in catalog_summary(ws)["topics"])
+        raise UsageError(f"name a topic or use --all; available: {', '.join(names)}")
     jobs = plan(ws, topics, kinds, lengths, langs, papers, (large_print,))
     if ws.config.defaults.reviewed_only if reviewed_only is None else reviewed_only:
         jobs, refused = only_reviewed(ws, jobs)
@@ -207,6 +210,8 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
         if batch.failed:
             ctx.exit(1)
         return
+    from .pipeline import Builder
+
     report = Builder(ws).build(jobs, output or ws.output_dir, show, personal)
     if to_stdout:
         click.echo(f"{len(report.built)} built, {len(report.failed)} failed.", err=True)

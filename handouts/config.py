@@ -13,8 +13,8 @@ from .model import LanguageCode, Strict, Text, validation_problems
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 FontFamily = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,62}$")]
+#: The papers of handouts.planning.PAPERS (a test keeps the two the same).
 Paper = Literal["letter", "a4"]
-PAPERS: tuple[Paper, ...] = ("letter", "a4")
 
 
 class Colors(Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
@@ -14,10 +14,9 @@ from .languages import LanguageCodeError, check_code
 if TYPE_CHECKING:
     from .yamlio import Document
 
+#: The lengths of handouts.planning.LENGTHS (a test keeps the two the same).
 Length = Literal["brief", "standard", "detailed"]
-LENGTHS: tuple[Length, ...] = ("brief", "standard", "detailed")
-#: Pages each length may fill: brief must fit exactly one page.
-PAGE_BUDGET: dict[str, int] = {"brief": 1, "standard": 2, "detailed": 4}
+_LENGTHS: tuple[Length, ...] = get_args(Length)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
@@ -54,7 +53,7 @@ class Strict(BaseModel):
 class Tiered(Strict):
     """A block that appears only in some lengths (all of them unless listed)."""
 
-    lengths: tuple[Length, ...] = LENGTHS
+    lengths: tuple[Length, ...] = _LENGTHS
 
     @model_validator(mode="after")
     def _canonical_lengths(self) -> Tiered:
@@ -62,7 +61,7 @@ class Tiered(Strict):
             raise ValueError("lengths: list at least one of brief, standard, detailed")
         if len(set(self.lengths)) != len(self.lengths):
             raise ValueError("lengths: a length is listed twice")
-        object.__setattr__(self, "lengths", tuple(x for x in LENGTHS if x in self.lengths))
+        object.__setattr__(self, "lengths", tuple(x for x in _LENGTHS if x in self.lengths))
         return self
 
     def shows(self, length: str) -> bool:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .errors import UsageError
 from .files import write_atomic
-from .pipeline import Builder, Job
+from .pipeline import Builder
+from .planning import Job
 
 
 def parse_item(text: str) -> tuple[str, str | None]:
@@ -20,7 +21,7 @@ def parse_item(text: str) -> tuple[str, str | None]:
 def packet_jobs(builder: Builder, items: Sequence[str], length: str, lang: str, paper: str,
                 large: bool = False) -> list[Job]:
     """Return the jobs of a packet, in the order given; 'topic' alone means all its kinds."""
-    from .pipeline import plan
+    from .planning import plan
 
     jobs: list[Job] = []
     for item in items:

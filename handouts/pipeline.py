@@ -5,165 +5,23 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compose import Composer
-from .config import PAPERS
-from .errors import HandoutsError, UsageError, display_path
+from .errors import HandoutsError, UsageError
 from .files import write_atomic
 from .i18n import format_date
 from .languages import font_stack
-from .model import LENGTHS, PAGE_BUDGET
 from .personal import Personal
+from .planning import Job, Report, Result, plan
 from .qr import handout_url, link_for
 from .select import select
 from .workspace import Workspace
 
 if TYPE_CHECKING:
     from .render import Rendered
-
-
-@dataclass(frozen=True, order=True)
-class Job:
-    """One handout to make: a topic's kind, at one length, in one language, on one paper size."""
-
-    topic: str
-    kind: str
-    length: str
-    lang: str
-    paper: str
-    large: bool = False
-
-    @property
-    def relpath(self) -> Path:
-        """Return the path below the output folder: <lang>/<topic>/<kind>-<length>-<paper>[-large].pdf."""
-        suffix = "-large" if self.large else ""
-        return Path(self.lang) / self.topic / f"{self.kind}-{self.length}-{self.paper}{suffix}.pdf"
-
-    @property
-    def budget(self) -> int:
-        """Return the most pages this handout may have: double for large print."""
-        return PAGE_BUDGET[self.length] * (2 if self.large else 1)
-
-    @property
-    def budget_rule(self) -> str:
-        """Return the page budget in words: 'exactly 1' for a brief handout, else 'at most N'."""
-        return "exactly 1" if self.length == "brief" and not self.large else f"at most {self.budget}"
-
-    def __str__(self) -> str:
-        return f"{self.topic} {self.kind} {self.length} {self.lang} {self.paper}{' large' if self.large else ''}"
-
-
-@dataclass(frozen=True)
-class Result:
-    """What happened to one job: the file written, or why it failed."""
-
-    job: Job
-    path: Path | None = None
-    pages: int = 0
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Return whether the PDF was written."""
-        return self.error is None
-
-    @property
-    def over_budget(self) -> bool:
-        """Return whether the PDF has more pages than its length allows."""
-        return self.ok and self.pages > self.job.budget
-
-
-@dataclass
-class Report:
-    """Every result of one build, in order."""
-
-    results: list[Result] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[Result]:
-        """Return the results that did not make a PDF."""
-        return [r for r in self.results if not r.ok]
-
-    @property
-    def built(self) -> list[Result]:
-        """Return the results that made a PDF."""
-        return [r for r in self.results if r.ok]
-
-
-def _choose(kind: str, asked: Sequence[str], valid: Sequence[str], where: str = "") -> tuple[str, ...]:
-    if not asked:
-        return tuple(valid)
-    for value in asked:
-        if value not in valid:
-            raise UsageError(f"unknown {kind} '{value}'{where}; available: {', '.join(valid)}")
-    return tuple(dict.fromkeys(asked))
-
-
-def plan(
-    workspace: Workspace,
-    topics: Sequence[str] = (),
-    kinds: Sequence[str] = (),
-    lengths: Sequence[str] = (),
-    langs: Sequence[str] = (),
-    papers: Sequence[str] = (),
-    large_print: Sequence[bool] = (False,),
-) -> list[Job]:
-    """Return the jobs for the chosen values; an empty choice means every value there is."""
-    catalog = workspace.catalog
-    if not catalog.topics:
-        raise HandoutsError(f"no topics in {display_path(workspace.topics_dir)}; see README: adding a topic")
-    chosen_topics = _choose("topic", topics, sorted(catalog.topics))
-    _choose("kind", kinds, catalog.kinds)
-    _choose("language", langs, catalog.languages)
-    chosen_lengths = _choose("length", lengths, LENGTHS)
-    chosen_papers = _choose("paper", papers, PAPERS) if papers else (workspace.config.defaults.paper,)
-    jobs: list[Job] = []
-    for topic_id in chosen_topics:
-        topic = catalog.topics[topic_id]
-        where = f" for topic '{topic_id}'"
-        topic_kinds = _choose("kind", kinds, topic.kinds, where) if len(chosen_topics) == 1 else (
-            tuple(k for k in (kinds or topic.kinds) if k in topic.kinds)
-        )
-        topic_langs = _choose("language", langs, tuple(topic.languages), where) if len(chosen_topics) == 1 else (
-            tuple(lang for lang in (langs or topic.languages) if lang in topic.languages)
-        )
-        for kind in topic_kinds:
-            for length in chosen_lengths:
-                for lang in topic_langs:
-                    for paper in chosen_papers:
-                        for large in large_print:
-                            jobs.append(Job(topic_id, kind, length, lang, paper, large))
-    if not jobs:
-        raise UsageError("no handout matches those choices; see 'handouts list'")
-    return jobs
-
-
-def unreviewed(workspace: Workspace, job: Job) -> str | None:
-    """Return why a handout is not fully reviewed (clinically, and its translation), or None."""
-    topic = workspace.catalog.topics[job.topic]
-    reasons = []
-    if topic.meta.review.status != "reviewed":
-        reasons.append("not reviewed by a clinician")
-    if topic.translation_status(job.lang) == "draft":
-        reasons.append("translation not checked by a qualified medical translator")
-    return " and ".join(reasons) or None
-
-
-def only_reviewed(workspace: Workspace, jobs: Sequence[Job]) -> tuple[list[Job], list[tuple[Job, str]]]:
-    """Split jobs into those fully reviewed and those refused, with the reason for each."""
-    kept: list[Job] = []
-    refused: list[tuple[Job, str]] = []
-    for job in jobs:
-        reason = unreviewed(workspace, job)
-        if reason is None:
-            kept.append(job)
-        else:
-            refused.append((job, reason))
-    return kept, refused
 
 
 class Builder:

@@ -9,7 +9,7 @@ import pytest
 
 from handouts import Builder, Workspace, plan
 from handouts.languages import text_direction
-from handouts.model import PAGE_BUDGET
+from handouts.planning import PAGE_BUDGET
 
 from .conftest import REPO
 from .pdfs import A4, LETTER, inspect_pdf

@@ -1,4 +1,4 @@
-"""`handouts list` from its cached summary: quick, and never stale."""
+"""The cached catalog summary behind `handouts list` and planning: quick, and never stale."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from handouts.listing import CACHE
+from handouts.summary import CACHE
 
 from .conftest import ES
 
@@ -20,11 +20,12 @@ def _age(root, seconds: int = 60) -> None:
         os.utime(path, (then, then))
 
 
-def _list_in_a_new_process(root) -> tuple[str, bool]:
+def _in_a_new_process(root, *args: str, status: int = 0) -> tuple[str, bool]:
+    """Run handouts in a new Python; return its standard output and whether it imported pydantic."""
     code = ("import sys, runpy\n"
-            f"sys.argv = ['handouts', '-w', {str(root)!r}, 'list']\n"
+            f"sys.argv = ['handouts', '-w', {str(root)!r}, *{list(args)!r}]\n"
             "try:\n    runpy.run_module('handouts', run_name='__main__')\n"
-            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"except SystemExit as exc:\n    assert (exc.code or 0) == {status}, exc.code\n"
             "print('pydantic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     listing, _, imported = out.rstrip("\n").rpartition("\n")
@@ -34,9 +35,9 @@ def _list_in_a_new_process(root) -> tuple[str, bool]:
 def test_a_repeat_list_reads_the_summary_without_validating(write_workspace):
     root = write_workspace({"data/topics/test/es.yaml": ES})
     _age(root)
-    first, validated = _list_in_a_new_process(root)
+    first, validated = _in_a_new_process(root, "list")
     assert validated and (root / "output" / CACHE).is_file()
-    second, validated_again = _list_in_a_new_process(root)
+    second, validated_again = _in_a_new_process(root, "list")
     assert second == first and not validated_again
     assert first.splitlines()[1] == "test   overview  draft   source  draft  M54.31"
 
@@ -95,3 +96,23 @@ def test_a_read_only_workspace_still_lists(run, write_workspace):
     (root / "output").mkdir()
     (root / "output" / CACHE).mkdir()  # cannot be replaced by a file
     assert run("-w", root, "list").exit_code == 0
+
+
+def test_a_misspelt_name_is_reported_from_the_summary(write_workspace):
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    _age(root)
+    _in_a_new_process(root, "list")
+    for args in (["build", "tset"], ["build", "test", "--lang", "sp"], ["build"]):
+        _, validated = _in_a_new_process(root, *args, status=2)
+        assert not validated, args
+
+
+def test_the_light_constants_match_the_schema():
+    from typing import get_args
+
+    from handouts.config import Paper
+    from handouts.model import Length
+    from handouts.planning import LENGTHS, PAGE_BUDGET, PAPERS
+
+    assert get_args(Length) == LENGTHS == tuple(PAGE_BUDGET)
+    assert get_args(Paper) == PAPERS
