@@ -200,6 +200,12 @@ def in_workers(
 
 def _init_worker(root: str) -> None:
     global _worker_builder
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent alone stops the build (and records what
+    # is done); it then terminates the workers, and one caught mid-handout removes its temporary file.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_terminate)
     inherited = _parent_builder
     if inherited is not None and str(inherited.workspace.root) == root:
         _worker_builder = inherited
@@ -207,9 +213,23 @@ def _init_worker(root: str) -> None:
         _worker_builder = Builder(Workspace(Path(root)))
 
 
+_busy = False
+
+
+def _on_terminate(signum: int, frame: Any) -> None:
+    if _busy:
+        raise SystemExit(128 + signum)  # unwinds through write_atomic, which removes its temporary file
+    os._exit(128 + signum)
+
+
 def _call_in_worker(work: Callable[[Builder, T], R], item: T) -> R:
+    global _busy
     assert _worker_builder is not None
-    return work(_worker_builder, item)
+    _busy = True
+    try:
+        return work(_worker_builder, item)
+    finally:
+        _busy = False
 
 
 def _build_with(builder: Builder, task: tuple[Job, str]) -> tuple[Job, int, str | None, float]:
@@ -237,57 +257,67 @@ def build_catalog(
     _remove_stale_temporaries(output)
     digests = FileDigests(output / DIGESTS)
     keys = Keys(workspace, digests)
-    manifest = load_manifest(output)
+    manifest = Manifest(workspace, output, digests)
     report = BatchReport()
-    todo: list[tuple[Job, str]] = []
+    todo: dict[Job, str] = {}
     for job in jobs:
         key = keys.key(job)
-        if not force and _up_to_date(output, manifest.get(job.relpath.as_posix()), key, digests):
+        if not force and _up_to_date(output, manifest.get(job), key, digests):
             report.skipped.append(job)
             if on_skip:
                 on_skip(job)
         else:
-            todo.append((job, key))
-    built_keys: dict[str, tuple[str, float]] = {}
-    key_of = dict(todo)
-
-    def record(job: Job, pages: int, error: str | None, seconds: float) -> None:
-        target = output / job.relpath
-        result = Result(job, target if error is None else None, pages, error)
-        if error is None:
-            report.built.append(result)
-            built_keys[job.relpath.as_posix()] = (key_of[job], seconds)
-        else:
-            report.failed.append(result)
-        if on_result:
-            on_result(result)
-
-    tasks = [(job, str(output / job.relpath)) for job, _ in todo]
-    for outcome in in_workers(workspace, _build_with, tasks, workers):
-        record(*outcome)
-    if report.built or report.failed or not (output / MANIFEST).is_file():
-        write_manifest(workspace, output, manifest, report, built_keys, digests)
-    digests.save()
+            todo[job] = key
+    tasks = [(job, str(output / job.relpath)) for job in todo]
+    try:
+        for job, pages, error, seconds in in_workers(workspace, _build_with, tasks, workers):
+            if error is None:
+                result = Result(job, output / job.relpath, pages)
+                report.built.append(result)
+                manifest.add(job, pages, todo[job], seconds)
+            else:
+                result = Result(job, None, 0, error)
+                report.failed.append(result)
+                manifest.remove(job)
+            manifest.save()
+            if on_result:
+                on_result(result)
+    finally:  # on Ctrl-C too: what was built is recorded, so the next run builds only the rest
+        manifest.save(final=True)
+        digests.save()
     return report
 
 
-def write_manifest(
-    workspace: Workspace,
-    output: Path,
-    old: dict[str, Any],
-    report: BatchReport,
-    built: dict[str, tuple[str, float]],
-    digests: FileDigests,
-) -> None:
-    """Update output/manifest.json: every output with its key, pages, size, SHA-256 and status."""
-    entries = dict(old)
-    catalog = workspace.catalog
-    for result in report.built:
-        job = result.job
+class Manifest:
+    """output/manifest.json: every output with its key, pages, size, SHA-256, language and status.
+
+    Entries are added as handouts finish and the file is saved at most every CHECKPOINT seconds
+    during a build (and at its end), so a build that is killed loses the record of a second or
+    so of work, and the next run rebuilds only that and what was never built.
+    """
+
+    CHECKPOINT = 1.0
+
+    def __init__(self, workspace: Workspace, output: Path, digests: FileDigests) -> None:
+        from .summary import catalog_summary
+
+        self.output = output
+        self.digests = digests
+        self.entries = load_manifest(output)
+        self.topics = {t["id"]: t for t in catalog_summary(workspace)["topics"]}
+        self.dirty = not (output / MANIFEST).is_file()
+        self.saved_at = time.monotonic()
+
+    def get(self, job: Job) -> dict[str, Any] | None:
+        """Return the entry of one output, if any."""
+        return self.entries.get(job.relpath.as_posix())
+
+    def add(self, job: Job, pages: int, key: str, seconds: float) -> None:
+        """Record an output just built."""
         rel = job.relpath.as_posix()
-        path = output / rel
-        key, seconds = built[rel]
-        entries[rel] = {
+        path = self.output / rel
+        topic = self.topics[job.topic]
+        self.entries[rel] = {
             "path": rel,
             "topic": job.topic,
             "kind": job.kind,
@@ -295,16 +325,29 @@ def write_manifest(
             "language": job.lang,
             "paper": job.paper,
             "large_print": job.large,
-            "translation_status": catalog.topics[job.topic].translation_status(job.lang),
-            "review_status": catalog.topics[job.topic].meta.review.status,
-            "pages": result.pages,
+            "translation_status": topic["languages"][job.lang],
+            "review_status": topic["review"],
+            "pages": pages,
             "size": path.stat().st_size,
-            "sha256": digests.of(path, ours=True),
+            "sha256": self.digests.of(path, ours=True),
             "key": key,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(seconds, 3),
         }
-    for result in report.failed:
-        entries.pop(result.job.relpath.as_posix(), None)
-    data = {"generator": f"handouts {__version__}", "outputs": [entries[k] for k in sorted(entries)]}
-    write_atomic(output / MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+        self.dirty = True
+
+    def remove(self, job: Job) -> None:
+        """Forget an output that failed to build."""
+        if self.entries.pop(job.relpath.as_posix(), None) is not None:
+            self.dirty = True
+
+    def save(self, *, final: bool = False) -> None:
+        """Write the manifest (and the digests) if anything changed: always when final, else at
+        most once per CHECKPOINT seconds."""
+        if not self.dirty or (not final and time.monotonic() - self.saved_at < self.CHECKPOINT):
+            return
+        data = {"generator": f"handouts {__version__}", "outputs": [self.entries[k] for k in sorted(self.entries)]}
+        write_atomic(self.output / MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+        self.digests.save()
+        self.dirty = False
+        self.saved_at = time.monotonic()

@@ -194,6 +194,15 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     if not personal and not single:
         from .batch import build_catalog
 
+        done = 0
+
+        def counted(show_result: Callable[[Result], None]) -> Callable[[Result], None]:
+            def on_result(result: Result) -> None:
+                nonlocal done
+                done += result.ok
+                show_result(result)
+            return on_result
+
         if sys.stdout.isatty() and not quiet and len(jobs) > 1:
             # On a terminal: a progress bar instead of a line per handout; problems still print.
             with click.progressbar(length=len(jobs), label="Building", show_pos=True) as bar:
@@ -202,10 +211,21 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
                         show(result)
                     bar.update(1)
 
-                batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force,
-                                      on_result=progress, on_skip=lambda _job: bar.update(1))
+                try:
+                    batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force,
+                                          on_result=counted(progress), on_skip=lambda _job: bar.update(1))
+                except KeyboardInterrupt:
+                    batch = None
         else:
-            batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force, on_result=show)
+            try:
+                batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force,
+                                      on_result=counted(show))
+            except KeyboardInterrupt:
+                batch = None
+        if batch is None:
+            click.echo(f"interrupted: {done} handouts built in this run are kept and recorded; "
+                       "run the same command again to build the rest.", err=True)
+            ctx.exit(130)
         click.echo(f"{len(batch.built)} built, {len(batch.skipped)} up to date, {len(batch.failed)} failed.")
         if batch.failed:
             ctx.exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -84,23 +85,53 @@ def _all_pdfs_whole(out):
     return pdfs
 
 
-def test_killed_build_leaves_no_truncated_pdf_and_the_next_run_finishes(tmp_path):
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "handouts", "-w", str(REPO), "build", "--all", "--lang", "en",
+def _recorded(out) -> int:
+    try:
+        return len(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"])
+    except (OSError, ValueError):
+        return 0
+
+
+def _start_and_wait_for_records(out, count: int):
+    command = [sys.executable, "-m", "handouts", "-w", str(REPO), "build", "--all", "--lang", "en", "--lang", "es",
                "-o", str(out), "-q", "-j", "2"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(list(out.rglob("*.pdf"))) < 3:
-        time.sleep(0.1)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and _recorded(out) < count:
+        time.sleep(0.05)
+    return command, proc
+
+
+def test_killed_build_leaves_no_truncated_pdf_and_the_next_run_finishes_the_rest(tmp_path):
     import os
 
+    out = tmp_path / "out"
+    command, proc = _start_and_wait_for_records(out, 3)
     os.killpg(proc.pid, signal.SIGKILL)  # like kill -9 or a power cut, workers included
-    proc.wait()
+    proc.communicate()
+    recorded = _recorded(out)
     done = _all_pdfs_whole(out)
-    assert 3 <= len(done) < 9
-    finish = subprocess.run(command[:-2] + ["-j", "2"], capture_output=True, text=True, check=True)
-    assert finish.stdout.strip().endswith("failed.")
-    assert len(_all_pdfs_whole(out)) == 9
+    assert 3 <= recorded <= len(done) < 18
+    finish = subprocess.run(command, capture_output=True, text=True, check=True)
+    built, up_to_date = (int(n) for n in re.findall(r"(\d+) (?:built|up to date)", finish.stdout))
+    assert up_to_date >= recorded and built + up_to_date == 18
+    assert len(_all_pdfs_whole(out)) == 18
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_built(tmp_path):
+    import os
+
+    out = tmp_path / "out"
+    command, proc = _start_and_wait_for_records(out, 2)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C on a terminal sends: the whole process group
+    stdout, stderr = proc.communicate()
+    assert proc.returncode == 130
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and re.fullmatch(
+        r"interrupted: \d+ handouts built in this run are kept and recorded; "
+        r"run the same command again to build the rest\.", lines[0]), stderr
+    assert not list(out.rglob("*.tmp"))
+    assert 2 <= _recorded(out) <= len(_all_pdfs_whole(out))
 
 
 def test_two_builds_at_once_never_corrupt_a_file(tmp_path):
