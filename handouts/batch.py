@@ -202,10 +202,11 @@ def _init_worker(root: str) -> None:
     global _worker_builder
     import signal
 
-    # Ctrl-C reaches the whole process group: the parent alone stops the build (and records what
-    # is done); it then terminates the workers, and one caught mid-handout removes its temporary file.
+    # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
+    # done, terminates the workers and removes their unfinished temporary files. (A Python-level
+    # SIGTERM handler is no use here: a signal landing just before a worker blocks on the task
+    # queue's lock would be noted and never acted on, and the pool would wait for it forever.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _on_terminate)
     inherited = _parent_builder
     if inherited is not None and str(inherited.workspace.root) == root:
         _worker_builder = inherited
@@ -213,23 +214,9 @@ def _init_worker(root: str) -> None:
         _worker_builder = Builder(Workspace(Path(root)))
 
 
-_busy = False
-
-
-def _on_terminate(signum: int, frame: Any) -> None:
-    if _busy:
-        raise SystemExit(128 + signum)  # unwinds through write_atomic, which removes its temporary file
-    os._exit(128 + signum)
-
-
 def _call_in_worker(work: Callable[[Builder, T], R], item: T) -> R:
-    global _busy
     assert _worker_builder is not None
-    _busy = True
-    try:
-        return work(_worker_builder, item)
-    finally:
-        _busy = False
+    return work(_worker_builder, item)
 
 
 def _build_with(builder: Builder, task: tuple[Job, str]) -> tuple[Job, int, str | None, float]:
@@ -269,8 +256,10 @@ def build_catalog(
         else:
             todo[job] = key
     tasks = [(job, str(output / job.relpath)) for job in todo]
+    finished: set[Job] = set()
     try:
         for job, pages, error, seconds in in_workers(workspace, _build_with, tasks, workers):
+            finished.add(job)
             if error is None:
                 result = Result(job, output / job.relpath, pages)
                 report.built.append(result)
@@ -282,10 +271,33 @@ def build_catalog(
             manifest.save()
             if on_result:
                 on_result(result)
+    except BaseException:  # Ctrl-C: the workers are gone; remove what they left half-written
+        _remove_orphaned_temporaries([output / job.relpath for job in todo if job not in finished])
+        raise
     finally:  # on Ctrl-C too: what was built is recorded, so the next run builds only the rest
         manifest.save(final=True)
         digests.save()
     return report
+
+
+def _remove_orphaned_temporaries(targets: Sequence[Path]) -> None:
+    """Remove the temporary files of these targets whose writing process has ended (never those of
+    a build still running, such as a second build into the same folder)."""
+    for target in targets:
+        for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+            pid = tmp.name[len(target.name) + 2:].split(".", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Manifest:

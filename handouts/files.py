@@ -15,7 +15,9 @@ SETTLE_NS = 2_000_000_000
 def write_atomic(target: Path, data: bytes) -> None:
     """Write data to a temporary file beside target, then rename it over target."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # .NAME.PID.RANDOM.tmp: the writer's process id lets a build tell its own leftovers from the
+    # files a concurrent build is still writing
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files; a PDF is an ordinary file
         with os.fdopen(fd, "wb") as handle:

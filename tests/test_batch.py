@@ -170,3 +170,21 @@ def test_help_and_list_do_not_import_weasyprint():
                 "except SystemExit:\n    pass\n"
                 "assert 'weasyprint' not in sys.modules, sorted(m for m in sys.modules if 'weasy' in m)")
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_only_temporaries_of_ended_processes_are_removed(tmp_path):
+    import os
+
+    from handouts.batch import _remove_orphaned_temporaries
+
+    target = tmp_path / "en" / "t" / "overview-brief-letter.pdf"
+    target.parent.mkdir(parents=True)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    orphan = target.parent / f".{target.name}.{ended}.abc123.tmp"
+    running = target.parent / f".{target.name}.{os.getpid()}.def456.tmp"  # a build still writing
+    other = target.parent / f".faq-brief-letter.pdf.{ended}.ghi789.tmp"  # not one of the targets
+    for path in (orphan, running, other):
+        path.write_bytes(b"%PDF-1.7 half")
+    _remove_orphaned_temporaries([target])
+    assert not orphan.exists() and running.exists() and other.exists()
