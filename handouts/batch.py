@@ -292,11 +292,11 @@ def _remove_orphaned_temporaries(targets: Sequence[Path]) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # it exists, under another user
+        pass
     return True
 
 
@@ -311,12 +311,10 @@ class Manifest:
     CHECKPOINT = 1.0
 
     def __init__(self, workspace: Workspace, output: Path, digests: FileDigests) -> None:
-        from .summary import catalog_summary
-
+        self.workspace = workspace
         self.output = output
         self.digests = digests
         self.entries = load_manifest(output)
-        self.topics = {t["id"]: t for t in catalog_summary(workspace)["topics"]}
         self.dirty = not (output / MANIFEST).is_file()
         self.saved_at = time.monotonic()
 
@@ -328,7 +326,7 @@ class Manifest:
         """Record an output just built."""
         rel = job.relpath.as_posix()
         path = self.output / rel
-        topic = self.topics[job.topic]
+        topic = self.workspace.catalog.topics[job.topic]  # the audit record reads the validated topics
         self.entries[rel] = {
             "path": rel,
             "topic": job.topic,
@@ -337,8 +335,8 @@ class Manifest:
             "language": job.lang,
             "paper": job.paper,
             "large_print": job.large,
-            "translation_status": topic["languages"][job.lang],
-            "review_status": topic["review"],
+            "translation_status": topic.translation_status(job.lang),
+            "review_status": topic.meta.review.status,
             "pages": pages,
             "size": path.stat().st_size,
             "sha256": self.digests.of(path, ours=True),

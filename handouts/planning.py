@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .errors import HandoutsError, UsageError, display_path
 from .summary import catalog_summary
@@ -138,26 +137,26 @@ def plan(
     return jobs
 
 
-def unreviewed(topic: dict[str, Any], lang: str) -> str | None:
+def unreviewed(workspace: Workspace, job: Job) -> str | None:
     """Return why a handout is not fully reviewed (clinically, and its translation), or None.
 
-    topic is the topic's entry in the catalog summary.
+    A safety gate: it reads the validated topics, never the cached summary.
     """
+    topic = workspace.catalog.topics[job.topic]
     reasons = []
-    if topic["review"] != "reviewed":
+    if topic.meta.review.status != "reviewed":
         reasons.append("not reviewed by a clinician")
-    if topic["languages"].get(lang) == "draft":
+    if topic.translation_status(job.lang) == "draft":
         reasons.append("translation not checked by a qualified medical translator")
     return " and ".join(reasons) or None
 
 
 def only_reviewed(workspace: Workspace, jobs: Sequence[Job]) -> tuple[list[Job], list[tuple[Job, str]]]:
     """Split jobs into those fully reviewed and those refused, with the reason for each."""
-    catalog = {t["id"]: t for t in catalog_summary(workspace)["topics"]}
     kept: list[Job] = []
     refused: list[tuple[Job, str]] = []
     for job in jobs:
-        reason = unreviewed(catalog[job.topic], job.lang)
+        reason = unreviewed(workspace, job)
         if reason is None:
             kept.append(job)
         else:

@@ -35,7 +35,7 @@ def catalog_summary(workspace: Workspace) -> dict[str, Any]:
     stamp, all_settled = _stamp(workspace)
     try:
         kept = json.loads(cache.read_text(encoding="utf-8"))
-        if kept.get("format") == _FORMAT and kept.get("stamp") == stamp:
+        if kept.get("format") == _FORMAT and kept.get("stamp") == stamp and _well_formed(kept["summary"]):
             return dict(kept["summary"])
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         pass
@@ -47,6 +47,25 @@ def catalog_summary(workspace: Workspace) -> dict[str, Any]:
         except OSError:
             pass  # a read-only workspace still lists; it just does not get faster
     return summary
+
+
+def _well_formed(summary: Any) -> bool:
+    """Return whether a summary read from disk has the shape _summarize gives (it may have been edited)."""
+
+    def strings(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    return (
+        isinstance(summary, dict) and isinstance(summary.get("paper"), str)
+        and isinstance(summary.get("topics"), list)
+        and all(
+            isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("review"), str)
+            and strings(t.get("kinds")) and strings(t.get("codes"))
+            and isinstance(t.get("languages"), dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in t["languages"].items())
+            for t in summary["topics"]
+        )
+    )
 
 
 def _summarize(workspace: Workspace) -> dict[str, Any]:

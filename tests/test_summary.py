@@ -77,11 +77,25 @@ def test_a_damaged_or_altered_summary_is_not_trusted(run, write_workspace):
     cache = root / "output" / CACHE
     cache.write_text("{not json", encoding="utf-8")
     assert run("-w", root, "list").stdout == expected
+    good = json.loads(cache.read_text(encoding="utf-8"))
+    for damage in ({"format": 0}, {"summary": {"paper": "letter", "topics": "nonsense"}},
+                   {"summary": {"paper": "letter", "topics": [{"id": "test", "kinds": "overview"}]}}):
+        cache.write_text(json.dumps({**good, **damage}), encoding="utf-8")  # the stamp still matches
+        assert run("-w", root, "list").stdout == expected
+
+
+def test_reviewed_only_never_trusts_the_summary(run, write_workspace, tmp_path):
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    _age(root)
+    run("-w", root, "list")
+    cache = root / "output" / CACHE
     data = json.loads(cache.read_text(encoding="utf-8"))
-    data["format"] = 0
-    data["summary"]["topics"] = "nonsense"
+    topic = data["summary"]["topics"][0]
+    topic["review"], topic["languages"]["es"] = "reviewed", "reviewed"  # someone edits output/
     cache.write_text(json.dumps(data), encoding="utf-8")
-    assert run("-w", root, "list").stdout == expected
+    result = run("-w", root, "build", "test", "-l", "brief", "--lang", "es", "--reviewed-only", "-o", tmp_path / "o")
+    assert result.exit_code == 1 and "refused: test overview brief es letter" in result.stderr
+    assert not list((tmp_path / "o").rglob("*.pdf"))
 
 
 def test_files_changed_seconds_ago_are_not_summarized_yet(run, write_workspace):
