@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from . import readability
 from .errors import ContentError, HandoutsError, UsageError
+from .files import OutsideError, contained
 from .i18n import translations
 from .languages import font_stack
 from .planning import LENGTHS, PAPERS
@@ -170,34 +172,35 @@ def _check_sources(report: CheckReport, topic: Any) -> None:
 
 
 def _check_brand(report: CheckReport, workspace: Workspace) -> None:
-    from .glyphs import declared_fonts
+    from .glyphs import declared_fonts, font_problem
 
     clinic = workspace.config.clinic
     if clinic.logo:
-        path = workspace.assets_dir / clinic.logo
-        problem = _image_problem(path)
+        problem = _image_problem(workspace.assets_dir / clinic.logo, workspace.assets_dir)
         if problem:
             report.add("branding", "error", "brand", f"logo data/assets/{clinic.logo}: {problem}")
         else:
             report.add("branding", "ok", "brand", f"logo data/assets/{clinic.logo} is a readable image")
-    families = declared_fonts(workspace.search_path("styles"))
+    style_dirs = workspace.search_path("styles")
+    families = declared_fonts(style_dirs)
     if clinic.font not in families:
         declared = ", ".join(families) or "none"
         report.add("branding", "error", "brand",
                    f"font '{clinic.font}' is not declared in styles/fonts.css (declared: {declared})")
     else:
-        missing = [p.name for p in families[clinic.font] if not p.is_file()]
-        if missing:
-            report.add("branding", "error", "brand", f"font '{clinic.font}': file not found: {', '.join(missing)}")
+        problems = [p for p in (font_problem(f, style_dirs, workspace.root) for f in families[clinic.font]) if p]
+        if problems:
+            report.add("branding", "error", "brand", f"font '{clinic.font}': {'; '.join(problems)}")
         else:
             report.add("branding", "ok", "brand", f"font '{clinic.font}' is declared and its files exist")
 
 
-def _image_problem(path: Any) -> str | None:
+def _image_problem(path: Path, folder: Path) -> str | None:
     """Return why an image file cannot be used as a logo, or None."""
-    if not path.is_file():
-        return "file not found"
-    data = path.read_bytes()
+    try:
+        data = contained(path, folder).read_bytes()
+    except OutsideError as exc:
+        return exc.reason
     suffix = path.suffix.lower()
     if suffix == ".png":
         return None if data.startswith(b"\x89PNG\r\n\x1a\n") else "not a PNG file"
@@ -240,13 +243,15 @@ def language_texts(workspace: Workspace, topics: Sequence[Any], lang: str) -> li
 
 
 def _check_glyphs(report: CheckReport, workspace: Workspace, topics: Sequence[Any]) -> None:
-    from .glyphs import declared_fonts, describe, missing_chars
+    from .glyphs import declared_fonts, describe, font_problem, missing_chars
 
-    families = declared_fonts(workspace.search_path("styles"))
+    style_dirs = workspace.search_path("styles")
+    families = declared_fonts(style_dirs)
+    usable = {path for paths in families.values() for path in paths if font_problem(path, style_dirs) is None}
     langs = sorted({lang for topic in topics for lang in topic.languages})
     for lang in langs:
         stack = font_stack(lang, workspace.config.clinic.font)
-        files = [path for family in stack for path in families.get(family, [])]
+        files = [path for family in stack for path in families.get(family, []) if path in usable]
         names = " + ".join(f for f in stack if f in families)
         missing = missing_chars(language_texts(workspace, topics, lang), files)
         if missing:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import re
-from functools import cache
+import types
+from collections.abc import Callable
+from datetime import date
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
+from jinja2.runtime import BlockReference, LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import Cycler, Joiner
 from markupsafe import Markup, escape
 
 from . import __version__
 from .errors import TemplateError, display_path
+from .files import contained
 from .i18n import format_date, translations
-from .select import View
+from .plain import Record
 
 #: Prefix that names the built-in version of a template, so an override can extend it.
 BUILTIN_PREFIX = "!builtin"
@@ -47,6 +55,89 @@ def page_counter(template: str) -> Markup:
     return Markup(" ".join(out))
 
 
+#: Methods of strings and dates that templates may call; every other callable is refused.
+STR_METHODS = frozenset({
+    "capitalize", "casefold", "center", "count", "endswith", "find", "isalnum", "isalpha", "isdigit",
+    "islower", "isspace", "isupper", "join", "ljust", "lower", "lstrip", "partition", "replace", "rfind",
+    "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "title", "upper",
+    "zfill", "striptags", "unescape",
+})
+DATE_METHODS = frozenset({"isoformat", "strftime", "isoweekday", "weekday"})
+
+
+class HandoutSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox templates run in: a call is allowed only if it is on an explicit allow-list.
+
+    Templates get plain data (handouts.plain), so the only things they can call are Jinja's own
+    (macros, blocks, loop helpers), the gettext functions, the sandbox's bounded range, and the
+    harmless methods of strings and dates listed above.
+    """
+
+    def trust(self, *objects: Any) -> None:
+        """Allow templates to call these objects (the environment's own globals)."""
+        self._trusted = getattr(self, "_trusted", set()) | {id(o) for o in objects}
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        if id(obj) in getattr(self, "_trusted", ()) or isinstance(obj, jinja2.Undefined):
+            return True  # calling an Undefined raises its own clear error
+        if isinstance(obj, (Macro, BlockReference, LoopContext, Joiner)):
+            return True
+        if isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
+            owner = obj.__self__
+            if isinstance(owner, (LoopContext, Cycler)):
+                return obj.__name__ in ("cycle", "changed", "next", "reset", "current")
+            if isinstance(owner, str):
+                return obj.__name__ in STR_METHODS
+            if isinstance(owner, date):
+                return obj.__name__ in DATE_METHODS
+            return False
+        wrapped = getattr(obj, "__wrapped__", None)  # the sandbox's own str.format wrapper
+        return (
+            isinstance(obj, types.FunctionType)
+            and isinstance(wrapped, (types.MethodType, types.BuiltinMethodType))
+            and isinstance(wrapped.__self__, str)
+            and wrapped.__name__ in ("format", "format_map")
+        )
+
+
+class ContainedLoader(jinja2.BaseLoader):
+    """Load templates from folders in order; a file reached through a link must stay in its folder."""
+
+    def __init__(self, folders: list[Path], root: Path | None = None) -> None:
+        self.folders = folders
+        self.root = root
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        for folder in self.folders:
+            candidate = folder.joinpath(*pieces)
+            if not os.path.lexists(candidate):
+                continue
+            real = contained(candidate, folder, self.root)
+            try:
+                source = real.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise TemplateError(f"{display_path(candidate, self.root)}: not UTF-8 text ({exc.reason})") from None
+            mtime = real.stat().st_mtime
+            return source, str(candidate), partial(_unchanged, real, mtime)
+        raise jinja2.TemplateNotFound(template)
+
+
+def _unchanged(path: Path, mtime: float) -> bool:
+    return path.is_file() and path.stat().st_mtime == mtime
+
+
+class FieldUndefined(jinja2.StrictUndefined):
+    """StrictUndefined that names the fields a record does have."""
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint is None and isinstance(self._undefined_obj, Record):
+            fields = ", ".join(sorted(self._undefined_obj))
+            return f"no field '{self._undefined_name}' here; the fields are: {fields}"
+        return str(super()._undefined_message)
+
+
 class Composer:
     """Renders templates for one workspace; keeps one Jinja environment per language."""
 
@@ -58,15 +149,13 @@ class Composer:
     def environment(self, lang: str) -> jinja2.Environment:
         """Return the sandboxed environment with lang's template strings installed."""
         loader = jinja2.ChoiceLoader([
-            jinja2.PrefixLoader(
-                {BUILTIN_PREFIX: jinja2.FileSystemLoader(str(self.template_dirs[-1]))}, delimiter="/"
-            ),
-            jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
+            jinja2.PrefixLoader({BUILTIN_PREFIX: ContainedLoader(self.template_dirs[-1:], self.root)}, delimiter="/"),
+            ContainedLoader(self.template_dirs, self.root),
         ])
-        env = ImmutableSandboxedEnvironment(
+        env = HandoutSandbox(
             loader=loader,
             autoescape=True,
-            undefined=jinja2.StrictUndefined,
+            undefined=FieldUndefined,
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
@@ -77,19 +166,21 @@ class Composer:
         env.filters["page_counter"] = page_counter
         env.filters["date"] = lambda value: format_date(value, lang, "medium")
         env.globals["version"] = __version__
+        del env.globals["lipsum"]  # unbounded work for no use in a handout
+        env.trust(*(value for value in env.globals.values() if callable(value)))
         return env
 
     def has_kind(self, kind: str) -> bool:
         """Return whether some template folder has kinds/<kind>.html."""
         return any((d / "kinds" / f"{kind}.html").is_file() for d in self.template_dirs)
 
-    def compose(self, view: View, **context: Any) -> str:
-        """Return the HTML of one handout."""
-        env = self.environment(view.lang)
-        name = f"kinds/{view.kind}.html"
+    def compose(self, lang: str, kind: str, context: dict[str, Any]) -> str:
+        """Return the HTML of one handout from its template context (plain data only)."""
+        env = self.environment(lang)
+        name = f"kinds/{kind}.html"
         try:
             template = env.get_template(name)
-            return template.render(h=view, **context)
+            return template.render(context)
         except jinja2.TemplateNotFound as exc:
             folders = ", ".join(display_path(d, self.root) for d in self.template_dirs)
             raise TemplateError(f"template not found: {exc.name} (looked in {folders})") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from . import yamlio
 from .errors import ContentError, Problem
+from .files import OutsideError, contained
 from .model import LanguageCode, Strict, Text, validation_problems
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
@@ -115,14 +117,25 @@ def load_config(path: Path, root: Path | None = None) -> Config:
         raise ContentError(validation_problems(doc, exc)) from None
     problems: list[Problem] = []
     if config.clinic.logo is not None:
-        assets = (path.parent / "data" / "assets").resolve()
-        logo = (assets / config.clinic.logo).resolve()
+        assets = path.parent / "data" / "assets"
+        logo = Path(os.path.normpath(assets / config.clinic.logo))
         if not logo.is_relative_to(assets):
             problems.append(doc.problem(("clinic", "logo"), "the logo must be a file inside data/assets/"))
-        elif not logo.is_file():
+        elif not os.path.lexists(logo):
             problems.append(doc.problem(("clinic", "logo"), f"file not found: data/assets/{config.clinic.logo}"))
+        elif (refused := _outside(logo, assets, root)) is not None:
+            problems.append(doc.problem(("clinic", "logo"), refused))
         elif logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
             problems.append(doc.problem(("clinic", "logo"), "use an SVG, PNG or JPEG file"))
     if problems:
         raise ContentError(problems)
     return config
+
+
+def _outside(path: Path, folder: Path, root: Path | None) -> str | None:
+    """Return why path may not be read as a file of folder, or None when it may."""
+    try:
+        contained(path, folder, root)
+    except OutsideError as exc:
+        return str(exc)
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +62,10 @@ def display_path(path: Path, root: Path | None = None) -> str:
     for base in (root, Path.cwd()):
         if base is None:
             continue
-        try:
-            return path.resolve().relative_to(Path(base).resolve()).as_posix()
-        except ValueError:
-            continue
+        # as written first: a link is shown where it is, not where it leads
+        for mine, theirs in ((os.path.abspath(path), os.path.abspath(base)), (path.resolve(), Path(base).resolve())):
+            try:
+                return Path(mine).relative_to(theirs).as_posix()
+            except ValueError:
+                continue
     return path.as_posix()

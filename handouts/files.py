@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
+
+from .errors import HandoutsError, display_path
 
 #: A file changed this recently may change again within the file system's time resolution without
 #: its size or modification time changing, so caches keyed by (size, mtime) do not remember it yet.
@@ -39,3 +42,44 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+class OutsideError(HandoutsError):
+    """A file to read is a link that leads outside its folder, or not a regular file."""
+
+    def __init__(self, shown: str, reason: str) -> None:
+        self.shown, self.reason = shown, reason
+        super().__init__(f"{shown}: {reason}")
+
+
+def contained(path: Path, folder: Path, root: Path | None = None) -> Path:
+    """Return the real path of path if it is a regular file inside folder, else raise OutsideError.
+
+    folder is taken as written, not resolved: when folder itself is a link to elsewhere, nothing in
+    it counts as inside. Every file a build reads (templates, styles, fonts, assets, topics, config)
+    goes through here, so a link in a workspace cannot make handouts read a file outside it.
+    """
+    shown = display_path(path, root)
+    real = Path(os.path.realpath(path))
+    folder = Path(os.path.abspath(folder))
+    base = Path(os.path.realpath(folder.parent)) / folder.name
+    if not real.is_relative_to(base):
+        where = display_path(base, root)
+        raise OutsideError(shown, f"refused: it leads to {real}, outside {where}/ (links may not point out of it)")
+    try:
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        raise OutsideError(shown, "file not found") from None
+    except OSError as exc:
+        raise OutsideError(shown, f"cannot read it: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise OutsideError(shown, f"refused: not a regular file ({_file_type(mode)})")
+    return real
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from .errors import display_path
+from .files import OutsideError, contained
 
 FONT_CSS = "fonts.css"
 
@@ -15,10 +19,11 @@ def declared_fonts(style_dirs: list[Path]) -> dict[str, list[Path]]:
     """Map each family of the @font-face rules in fonts.css (first on the search path) to its files."""
     import tinycss2
 
-    css = next((d / FONT_CSS for d in style_dirs if (d / FONT_CSS).is_file()), None)
     families: dict[str, list[Path]] = {}
-    if css is None:
+    folder = next((d for d in style_dirs if os.path.lexists(d / FONT_CSS)), None)
+    if folder is None:
         return families
+    css = contained(folder / FONT_CSS, folder)
     rules = tinycss2.parse_stylesheet(css.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True)
     for rule in rules:
         if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
@@ -32,17 +37,34 @@ def declared_fonts(style_dirs: list[Path]) -> dict[str, list[Path]]:
             elif decl.lower_name == "src":
                 for token in decl.value:
                     if token.type == "url":
-                        files.append(_resolve(css.parent, token.value))
+                        files.append(_resolve(folder, token.value))
                     elif token.type == "function" and token.lower_name == "url":
-                        files.extend(_resolve(css.parent, a.value) for a in token.arguments if a.type == "string")
+                        files.extend(_resolve(folder, a.value) for a in token.arguments if a.type == "string")
         if family:
             families.setdefault(family, []).extend(files)
     return families
 
 
 def _resolve(folder: Path, url: str) -> Path:
+    """Return the file a url() names, as written (the renderer and check_font decide if it may be read)."""
     parts = urlsplit(url)
-    return Path(unquote(parts.path)) if parts.scheme == "file" else (folder / unquote(url)).resolve()
+    return Path(unquote(parts.path)) if parts.scheme == "file" else Path(os.path.normpath(folder / unquote(url)))
+
+
+def font_problem(path: Path, folders: list[Path], root: Path | None = None) -> str | None:
+    """Return why a font file of fonts.css cannot be used, or None: missing, outside, or not a font."""
+    folder = next((d for d in folders if path.is_relative_to(os.path.abspath(d))), None)
+    if folder is None:
+        return f"{display_path(path, root)}: refused: fonts must be files inside styles/"
+    try:
+        real = contained(path, folder, root)
+    except OutsideError as exc:
+        return str(exc)
+    try:
+        font_chars(real)
+    except Exception as exc:  # fontTools raises many kinds of errors for a file that is not a font
+        return f"{display_path(path, root)}: not a font file fontTools can read ({type(exc).__name__}: {exc})"
+    return None
 
 
 @cache
@@ -57,9 +79,8 @@ def font_chars(path: Path) -> frozenset[int]:
 def missing_chars(texts: Iterable[str], fonts: Iterable[Path]) -> list[str]:
     """Return the characters of texts that none of the font files has, in order of code point."""
     have: set[int] = set()
-    for path in fonts:
-        if path.is_file():
-            have |= font_chars(path)
+    for path in fonts:  # fonts that font_problem() passed
+        have |= font_chars(path)
     needed = {ch for text in texts for ch in text if _drawn(ch)}
     return sorted((ch for ch in needed if ord(ch) not in have), key=ord)
 

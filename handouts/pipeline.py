@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from .compose import Composer
 from .errors import HandoutsError, UsageError
-from .files import write_atomic
+from .files import contained, write_atomic
 from .i18n import format_date
 from .languages import font_stack
 from .personal import Personal
+from .plain import plain
 from .planning import Job, Report, Result, plan
 from .qr import handout_url, link_for
 from .select import select
@@ -49,20 +50,34 @@ class Builder:
 
     def html(self, job: Job, personal: Personal | None = None) -> str:
         """Return the HTML of one handout."""
+        return self.composer.compose(job.lang, job.kind, self.template_context(job, personal))
+
+    def template_context(self, job: Job, personal: Personal | None = None) -> dict[str, Any]:
+        """Return what the templates of one handout see: plain, read-only data, nothing to call."""
         ws = self.workspace
         topic = ws.catalog.topics[job.topic]
         view = select(topic, job.kind, job.length, job.lang)
         clinic = ws.config.clinic
-        logo = (ws.assets_dir / clinic.logo).resolve().as_uri() if clinic.logo else None
-        topic = ws.catalog.topics[job.topic]
+        logo = None
+        if clinic.logo:
+            logo = contained(ws.assets_dir / clinic.logo, ws.assets_dir, ws.root).as_uri()
         link = link_for(handout_url(topic.meta.links, clinic.handout_url, job.topic, job.kind, job.lang))
         personal = personal or Personal()
-        patient_box = "filled" if personal else ws.config.defaults.patient_box
-        return self.composer.compose(
-            view, clinic=clinic, logo_url=logo, paper=job.paper, fonts=self.fonts(job), large_print=job.large,
-            personal=personal, patient_box=patient_box, link=link, document_date=document_date(topic),
-            follow_up=format_date(personal.follow_up, job.lang) if personal.follow_up else "",
-        )
+        context = {
+            "h": view,
+            # the footer line in this handout's language: templates need no method to pick it
+            "clinic": {**clinic.model_dump(), "footer": clinic.footer_for(job.lang)},
+            "logo_url": logo,
+            "paper": job.paper,
+            "fonts": self.fonts(job),
+            "large_print": job.large,
+            "personal": personal,
+            "patient_box": "filled" if personal else ws.config.defaults.patient_box,
+            "link": link,
+            "document_date": document_date(topic),
+            "follow_up": format_date(personal.follow_up, job.lang) if personal.follow_up else "",
+        }
+        return {name: plain(value) for name, value in context.items()}
 
     def build_one(self, job: Job, target: Path, personal: Personal | None = None) -> Result:
         """Make one PDF and move it into place at target; never leave a partial file.

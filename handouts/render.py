@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import RenderError, display_path
+from .errors import HandoutsError, RenderError, display_path
+from .files import contained
 
 #: Stylesheets every handout gets, looked up by name along the styles search path.
 STYLESHEETS = ("handout.css", "custom.css")
@@ -32,15 +34,16 @@ class Renderer:
 
         self._weasyprint = weasyprint
         self.root = root
-        self.asset_roots = [p.resolve() for p in asset_roots]
+        # as written, not resolved: a folder that is itself a link to elsewhere is not an asset folder
+        self.asset_roots = [Path(os.path.abspath(p)) for p in asset_roots]
         self.fetcher = _fetcher_class()(self.asset_roots)
         self.font_config = FontConfiguration()
         self.stylesheets = []
         for name in STYLESHEETS:
-            path = _find(style_dirs, name)
+            path = _find(style_dirs, name, root)
             if path is not None:
                 self.stylesheets.append(self._css(path, path.read_text(encoding="utf-8")))
-        self._fonts_path = _find(style_dirs, FONTS_CSS)
+        self._fonts_path = _find(style_dirs, FONTS_CSS, root)
         self._font_rules = _font_faces(self._fonts_path) if self._fonts_path else {}
         self._font_css: dict[str, Any] = {}
 
@@ -87,8 +90,12 @@ class Renderer:
         return Rendered(pdf, len(document.pages))
 
 
-def _find(folders: list[Path], name: str) -> Path | None:
-    return next((d / name for d in folders if (d / name).is_file()), None)
+def _find(folders: list[Path], name: str, root: Path | None = None) -> Path | None:
+    """Return the real path of the first folders/name, checked to be a regular file inside its folder."""
+    for folder in folders:
+        if os.path.lexists(folder / name):
+            return contained(folder / name, folder, root)
+    return None
 
 
 def _font_faces(path: Path) -> dict[str, str]:
@@ -125,15 +132,17 @@ def _fetcher_class() -> type:
                 message = f"refused to fetch {url}: handouts reads only files inside its asset folders"
                 self.refused.append(message)
                 raise FatalURLFetchingError(message)
-            path = Path(unquote(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in self.roots):
+            path = Path(os.path.abspath(unquote(parts.path)))
+            folder = next((root for root in self.roots if path.is_relative_to(root)), None)
+            if folder is None:
                 message = f"refused to read {path}: it is outside the asset folders (styles/, data/assets/)"
                 self.refused.append(message)
                 raise FatalURLFetchingError(message)
-            if not path.is_file():
-                message = f"file not found: {path}"
-                self.refused.append(message)
-                raise FatalURLFetchingError(message)
-            return super().fetch(url, headers)
+            try:
+                real = contained(path, folder)
+            except HandoutsError as exc:
+                self.refused.append(str(exc))
+                raise FatalURLFetchingError(str(exc)) from None
+            return super().fetch(real.as_uri(), headers)
 
     return AssetFetcher

@@ -88,4 +88,4 @@ class Workspace:
 
     def asset_roots(self) -> list[Path]:
         """Return the only folders the renderer may read files from."""
-        return [p.resolve() for p in (*self.search_path("styles"), self.assets_dir)]
+        return [*self.search_path("styles"), self.assets_dir]

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import ContentError, Problem, display_path
+from .files import OutsideError, contained
 
 FieldPath = tuple[str | int, ...]
 
@@ -69,9 +70,10 @@ def load(path: Path, root: Path | None = None) -> Document:
     """Parse one YAML file; raise ContentError naming the file and line if it is not valid."""
     shown = display_path(path, root)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ContentError([Problem(shown, None, "", "file not found")]) from None
+        # a link may not lead out of the file's folder, and a pipe or device is never opened
+        text = contained(Path(path), Path(path).parent, root).read_text(encoding="utf-8")
+    except OutsideError as exc:
+        raise ContentError([Problem(shown, None, "", exc.reason)]) from None
     except UnicodeDecodeError as exc:
         raise ContentError([Problem(shown, None, "", f"not UTF-8 text ({exc.reason})")]) from None
     loader = _Loader(text)

@@ -120,7 +120,9 @@ def test_undefined_template_variable_is_an_error(write_workspace):
     with pytest.raises(TemplateError) as info:
         Builder(Workspace(root)).html(Job("test", "overview", "brief", "en", "letter"))
     assert str(info.value) == (
-        "templates/kinds/overview.html:2: 'handouts.select.View object' has no attribute 'no_such_field'"
+        "templates/kinds/overview.html:2: no field 'no_such_field' here; the fields are: call_care_team, codes, "
+        "dir, draft, faq, get_help_now, kind, lang, length, next_review_due, questions, reviewed_by, reviewed_on, "
+        "sections, source_language, sources, summary, title, topic, translation_draft, updated, updated_iso"
     )
 
 

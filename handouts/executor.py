@@ -1,0 +1,215 @@
+"""How jobs run: in this process, or in a pool of worker processes that a dying worker cannot hang.
+
+multiprocessing.Pool waits forever for the result of a task whose worker died (killed, out of
+memory, a crash in a C library). This pool gives each worker one task at a time over its own pipe
+and watches the worker's process, so a worker that dies fails only the handout it was making; a
+new worker takes its place and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+    from .pipeline import Builder
+    from .workspace import Workspace
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: A worker process is replaced after this many handouts, so its memory cannot grow without bound.
+TASKS_PER_WORKER = 200
+
+#: The parent's ready Builder: forked workers inherit it (topics parsed, styles parsed, fonts
+#: loaded) instead of making their own; with the spawn start method they make their own.
+_parent_builder: Builder | None = None
+
+
+def run_jobs(
+    workspace: Workspace,
+    work: Callable[[Builder, T], R],
+    items: Sequence[T],
+    died: Callable[[T, str], R],
+    workers: int | None = None,
+    *,
+    ordered: bool = False,
+) -> Iterator[R]:
+    """Yield work(builder, item) for every item, in `workers` processes (default: the CPUs).
+
+    work must catch its own errors (Builder.make does) and be a module-level function whose result
+    can be pickled. When a worker process dies while it runs an item, died(item, why) stands in
+    for that item's result. Results come in the order of items when ordered, else as they finish.
+    """
+    from .pipeline import Builder
+
+    workers = max(1, workers or os.cpu_count() or 1)
+    if not items:
+        return
+    if workers == 1 or len(items) == 1:
+        builder = Builder(workspace)
+        for item in items:
+            yield work(builder, item)
+        return
+    yield from _Pool(workspace, work, died, min(workers, len(items))).run(items, ordered)
+
+
+@dataclass
+class _Worker(Generic[T]):
+    process: BaseProcess
+    conn: Connection
+    task: tuple[int, T] | None = None
+    done: int = 0
+
+
+class _Pool(Generic[T, R]):
+    """Worker processes, each fed one task at a time over its own pipe."""
+
+    def __init__(self, workspace: Workspace, work: Callable[[Builder, T], R], died: Callable[[T, str], R],
+                 size: int) -> None:
+        import multiprocessing
+
+        # fork lets workers start with the parent's Builder (WeasyPrint imported, topics and styles
+        # parsed, fonts loaded); spawn, where fork is missing, makes each worker load its own.
+        self.method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self.context = multiprocessing.get_context(self.method)
+        self.workspace = workspace
+        self.work = work
+        self.died = died
+        self.size = size
+        self.workers: list[_Worker[T]] = []
+
+    def run(self, items: Sequence[T], ordered: bool) -> Iterator[R]:
+        global _parent_builder
+        from multiprocessing.connection import wait
+
+        from .pipeline import Builder
+
+        _parent_builder = Builder(self.workspace) if self.method == "fork" else None
+        pending = deque(enumerate(items))
+        waiting: dict[int, R] = {}
+        next_out = 0
+        try:
+            while pending or any(w.task for w in self.workers):
+                self._start_workers(len(pending))
+                for worker in self.workers:
+                    if worker.task is None and pending:
+                        worker.task = pending.popleft()
+                        worker.conn.send(worker.task)
+                busy = [w for w in self.workers if w.task is not None]
+                ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+                for worker in busy:
+                    if worker.conn not in ready and worker.process.sentinel not in ready:
+                        continue
+                    assert worker.task is not None
+                    index, item = worker.task
+                    result = self._receive(worker, item)
+                    worker.task = None
+                    if ordered:
+                        waiting[index] = result
+                        while next_out in waiting:
+                            yield waiting.pop(next_out)
+                            next_out += 1
+                    else:
+                        yield result
+        finally:
+            _parent_builder = None
+            self._stop()
+
+    def _receive(self, worker: _Worker[T], item: T) -> R:
+        """Return the worker's result for item, or died(item) when the worker ended without one."""
+        try:
+            if worker.conn.poll():
+                result: R = worker.conn.recv()
+                worker.done += 1
+                if worker.done >= TASKS_PER_WORKER:
+                    self._retire(worker)
+                return result
+        except (EOFError, OSError):
+            pass
+        worker.process.join(5)
+        why = _death(worker.process.exitcode)
+        self._retire(worker)
+        return self.died(item, f"the worker process {why} while making this handout; the rest of the batch went on")
+
+    def _start_workers(self, pending: int) -> None:
+        idle = sum(w.task is None for w in self.workers)
+        while len(self.workers) < self.size and idle < pending:
+            parent_end, child_end = self.context.Pipe()
+            process = self.context.Process(
+                target=_worker_main, args=(child_end, str(self.workspace.root), self.work), daemon=True
+            )
+            process.start()
+            child_end.close()
+            self.workers.append(_Worker(process, parent_end))
+            idle += 1
+
+    def _retire(self, worker: _Worker[T]) -> None:
+        self.workers.remove(worker)
+        try:
+            worker.conn.send(None)  # no more work: the worker ends by itself
+        except OSError:
+            pass
+        worker.conn.close()
+        worker.process.join(10)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(5)
+
+    def _stop(self) -> None:
+        """End every worker: at the end of a batch, or at once on Ctrl-C or an error."""
+        for worker in self.workers:
+            if worker.task is not None:
+                worker.process.kill()
+        for worker in list(self.workers):
+            self._retire(worker)
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"was killed by signal {-exitcode} ({signal.Signals(-exitcode).name})"
+        except ValueError:
+            return f"was killed by signal {-exitcode}"
+    return f"ended with exit code {exitcode}" if exitcode is not None else "stopped answering"
+
+
+def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any]) -> None:
+    """A worker: one Builder, then tasks from the pipe until it says stop or TASKS_PER_WORKER are done."""
+    from .pipeline import Builder
+    from .workspace import Workspace
+
+    # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
+    # done and ends the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    inherited = _parent_builder
+    if inherited is not None and str(inherited.workspace.root) == root:
+        builder = inherited
+    else:
+        builder = Builder(_workspace(Path(root)))
+    try:
+        while True:
+            try:
+                task = conn.recv()
+            except EOFError:
+                return
+            if task is None:
+                return
+            index, item = task
+            conn.send(work(builder, item))
+    finally:
+        conn.close()
+
+
+def _workspace(root: Path) -> Workspace:
+    from .workspace import Workspace
+
+    return Workspace(root)
