@@ -261,6 +261,7 @@ def _check_pages_and_contrast(
     workers: int | None = None,
 ) -> None:
     from .batch import in_workers
+    from .contrast import format_ratio
     from .planning import plan
 
     jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print)
@@ -285,7 +286,7 @@ def _check_pages_and_contrast(
         return
     for colour in sorted(colours.values(), key=lambda c: c.ratio):
         size = f"{colour.size_pt:g} pt{' bold' if colour.bold else ''}"
-        message = (f"text {colour.fg} on {colour.bg}: {colour.ratio:.1f}:1 at {size} "
+        message = (f"text {colour.fg} on {colour.bg}: {format_ratio(colour.ratio)} at {size} "
                    f"(WCAG AA needs {colour.needed:g}:1), e.g. '{colour.sample}'")
         report.add("contrast", "ok" if colour.ratio >= colour.needed else "error", "brand", message)
 
