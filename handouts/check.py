@@ -175,7 +175,7 @@ def _check_brand(report: CheckReport, workspace: Workspace) -> None:
     clinic = workspace.config.clinic
     if clinic.logo:
         path = workspace.assets_dir / clinic.logo
-        problem = _image_problem(path)
+        problem = _image_problem(path) or _drawing_problem(workspace, path)
         if problem:
             report.add("branding", "error", "brand", f"logo data/assets/{clinic.logo}: {problem}")
         else:
@@ -212,6 +212,28 @@ def _image_problem(path: Any) -> str | None:
             return f"not valid SVG: {exc}"
         return None if root.tag.endswith("svg") else "not an SVG image (no <svg> root)"
     return "use an SVG, PNG or JPEG file"
+
+
+def _drawing_problem(workspace: Workspace, path: Any) -> str | None:
+    """Draw an image the way a handout does (same fetcher, same rules); return why it cannot be, or None.
+
+    An SVG image is drawn only when the PDF is written, and WeasyPrint leaves out one whose
+    references it refuses; only drawing it tells.
+    """
+    from html import escape
+
+    from .errors import display_path
+    from .render import Renderer
+
+    renderer = Renderer(workspace.search_path("styles"), workspace.asset_roots(), workspace.root)
+    html = f'<html lang="en"><title>logo</title><img src="{escape(path.resolve().as_uri())}" alt="logo"></html>'
+    try:
+        renderer.render(html, workspace.root, fonts=())
+    except HandoutsError as exc:
+        line = "; ".join(exc.lines())
+        prefix = f"{display_path(path, workspace.root)}: "
+        return line.removeprefix(prefix)
+    return None
 
 
 def language_texts(workspace: Workspace, topics: Sequence[Any], lang: str) -> list[str]:
