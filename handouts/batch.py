@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -188,19 +190,31 @@ def in_workers(
     # parsed, fonts loaded); spawn, where fork is missing, makes each worker load its own.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     _parent_builder = Builder(workspace) if method == "fork" else None
+    # Workers make their temporary files (WeasyPrint's FontConfiguration keeps a copy of every
+    # font it loads in a weasyprint-* folder, removed only by a finalizer that a worker stopped by
+    # the pool never runs) inside one folder of this build, removed when the pool is gone.
+    scratch = tempfile.mkdtemp(prefix="handouts-workers-")
     try:
         with multiprocessing.get_context(method).Pool(
-            min(workers, len(items)), _init_worker, (str(workspace.root),), maxtasksperchild=TASKS_PER_WORKER
+            min(workers, len(items)), _init_worker, (str(workspace.root), scratch), maxtasksperchild=TASKS_PER_WORKER
         ) as pool:
             call = partial(_call_in_worker, work)
             yield from (pool.imap(call, items) if ordered else pool.imap_unordered(call, items))
     finally:
         _parent_builder = None
+        shutil.rmtree(scratch, ignore_errors=True)  # the pool has joined its workers by now
 
 
-def _init_worker(root: str) -> None:
+def _init_worker(root: str, scratch: str) -> None:
     global _worker_builder
     import signal
+    from multiprocessing.util import Finalize
+
+    # This worker's temporary files go into a folder of its own inside the build's scratch folder:
+    # removed when the worker ends normally (replaced after TASKS_PER_WORKER handouts), and with
+    # the scratch folder by the parent when the pool stops its workers.
+    tempfile.tempdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
+    Finalize(None, shutil.rmtree, (tempfile.tempdir,), {"ignore_errors": True}, exitpriority=0)
 
     # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
     # done, terminates the workers and removes their unfinished temporary files. (A Python-level

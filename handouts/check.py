@@ -176,7 +176,8 @@ def _check_brand(report: CheckReport, workspace: Workspace) -> None:
 
     clinic = workspace.config.clinic
     if clinic.logo:
-        problem = _image_problem(workspace.assets_dir / clinic.logo, workspace.assets_dir)
+        path = workspace.assets_dir / clinic.logo
+        problem = _image_problem(path, workspace.assets_dir) or _drawing_problem(workspace, path)
         if problem:
             report.add("branding", "error", "brand", f"logo data/assets/{clinic.logo}: {problem}")
         else:
@@ -215,6 +216,28 @@ def _image_problem(path: Path, folder: Path) -> str | None:
             return f"not valid SVG: {exc}"
         return None if root.tag.endswith("svg") else "not an SVG image (no <svg> root)"
     return "use an SVG, PNG or JPEG file"
+
+
+def _drawing_problem(workspace: Workspace, path: Any) -> str | None:
+    """Draw an image the way a handout does (same fetcher, same rules); return why it cannot be, or None.
+
+    An SVG image is drawn only when the PDF is written, and WeasyPrint leaves out one whose
+    references it refuses; only drawing it tells.
+    """
+    from html import escape
+
+    from .errors import display_path
+    from .render import Renderer
+
+    renderer = Renderer(workspace.search_path("styles"), workspace.asset_roots(), workspace.root)
+    html = f'<html lang="en"><title>logo</title><img src="{escape(path.resolve().as_uri())}" alt="logo"></html>'
+    try:
+        renderer.render(html, workspace.root, fonts=())
+    except HandoutsError as exc:
+        line = "; ".join(exc.lines())
+        prefix = f"{display_path(path, workspace.root)}: "
+        return line.removeprefix(prefix)
+    return None
 
 
 def language_texts(workspace: Workspace, topics: Sequence[Any], lang: str) -> list[str]:
@@ -266,6 +289,7 @@ def _check_pages_and_contrast(
     workers: int | None = None,
 ) -> None:
     from .batch import in_workers
+    from .contrast import format_ratio
     from .planning import plan
 
     jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print)
@@ -290,7 +314,7 @@ def _check_pages_and_contrast(
         return
     for colour in sorted(colours.values(), key=lambda c: c.ratio):
         size = f"{colour.size_pt:g} pt{' bold' if colour.bold else ''}"
-        message = (f"text {colour.fg} on {colour.bg}: {colour.ratio:.1f}:1 at {size} "
+        message = (f"text {colour.fg} on {colour.bg}: {format_ratio(colour.ratio)} at {size} "
                    f"(WCAG AA needs {colour.needed:g}:1), e.g. '{colour.sample}'")
         report.add("contrast", "ok" if colour.ratio >= colour.needed else "error", "brand", message)
 

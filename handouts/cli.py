@@ -126,6 +126,7 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @click.option("-j", "--jobs", "workers", type=click.IntRange(min=1),
               help="Worker processes for a catalog build (default: the number of CPUs).")
 @click.option("--force", is_flag=True, help="Rebuild every handout, even those that are up to date.")
+@click.option("--overwrite", is_flag=True, help="Let -o replace an existing file that is not a PDF.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
 @click.option("--reviewed-only/--any-status", default=None,
               help="Build only handouts reviewed by a clinician and, for translations, a medical translator "
@@ -135,8 +136,8 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
                   output: Path | None, large_print: bool, patient_name: str | None, clinician: str | None,
-                  follow_up: Any, note: str | None, workers: int | None, force: bool, quiet: bool,
-                  reviewed_only: bool | None) -> None:
+                  follow_up: Any, note: str | None, workers: int | None, force: bool, overwrite: bool,
+                  quiet: bool, reviewed_only: bool | None) -> None:
     """Build handouts as PDF files.
 
     With no --kind, --length or --lang, builds every kind, length and language of
@@ -191,6 +192,10 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     if to_stdout:
         quiet = True  # standard output carries the PDF; messages go to standard error
     single = output is not None and (to_stdout or output.suffix.lower() == ".pdf")
+    if output is not None:
+        from .files import check_output_target
+
+        check_output_target(output, ws.root, overwrite, folder=not single)
     if not personal and not single:
         from .batch import build_catalog
 
@@ -286,12 +291,13 @@ def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_
 @click.option("-l", "--length", default="standard", show_default=True, help="brief, standard or detailed.")
 @click.option("-p", "--paper", help="letter or a4 (default from handouts.yaml).")
 @click.option("--large-print", is_flag=True, help="Large print versions.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The packet's file name.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The packet's file name, or - for standard output.")
+@click.option("--overwrite", is_flag=True, help="Let -o replace an existing file that is not a PDF.")
 @click.pass_context
 @reports_errors
 def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length: str, paper: str | None,
-                   large_print: bool, output: Path) -> None:
+                   large_print: bool, output: Path, overwrite: bool) -> None:
     """Combine handouts into one PDF for printing: each starts on a right-hand page.
 
     ITEMS are topic:kind (one handout) or topic (all its kinds), in the order to print.
@@ -299,16 +305,22 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
     \b
     Example:
       handouts packet sciatica:overview sciatica:faq kratom:caution --lang es -o paquete.pdf
+      handouts packet sciatica --lang es -o - | lp
     """
     from .errors import display_path
+    from .files import check_output_target
     from .packet import make_packet, packet_jobs
     from .pipeline import Builder
 
     ws = _workspace(ctx)
+    check_output_target(output, ws.root, overwrite)
     builder = Builder(ws)
     jobs = packet_jobs(builder, items, length, lang, paper or ws.config.defaults.paper, large_print)
     pages = make_packet(builder, jobs, output)
-    click.echo(f"wrote {display_path(output)} ({len(jobs)} handouts, {pages} pages)")
+    if str(output) == "-":  # standard output carries the PDF; the message goes to standard error
+        click.echo(f"wrote standard output ({len(jobs)} handouts, {pages} pages)", err=True)
+    else:
+        click.echo(f"wrote {display_path(output)} ({len(jobs)} handouts, {pages} pages)")
 
 
 @main.command("init")

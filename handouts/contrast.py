@@ -29,6 +29,16 @@ def ratio(a: RGB, b: RGB) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
+def format_ratio(value: float) -> str:
+    """Return a contrast ratio as '4.47:1': cut (never rounded up) to two decimals.
+
+    Rounding would print 4.478:1 as "4.5:1", which reads as a pass of WCAG's 4.5:1 when it fails.
+    """
+    from decimal import ROUND_DOWN, Decimal
+
+    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_DOWN)}:1"
+
+
 def hex_rgb(value: str) -> RGB:
     """Return the channels of '#rrggbb'."""
     return tuple(int(value[i : i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]

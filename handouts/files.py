@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .errors import HandoutsError, display_path
+from .errors import HandoutsError, UsageError, display_path
 
 #: A file changed this recently may change again within the file system's time resolution without
 #: its size or modification time changing, so caches keyed by (size, mtime) do not remember it yet.
@@ -31,6 +31,73 @@ def write_atomic(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+#: What a workspace reads: an output path must never be one of them or inside one of them.
+WORKSPACE_INPUTS = ("data", "templates", "styles", "handouts.yaml")
+#: The first bytes of every PDF file.
+PDF_MAGIC = b"%PDF-"
+
+
+def check_output_target(path: Path, workspace_root: Path, overwrite: bool = False, *, folder: bool = False) -> None:
+    """Refuse an -o target that handouts must not write (raise UsageError naming it); "-" is standard output.
+
+    Refused: a device, a named pipe or a socket; the workspace's inputs (data/, templates/, styles/,
+    handouts.yaml, the built-in ones too) or anything inside them; for a file (folder=False), a
+    folder or an existing file that is not a PDF (by its %PDF- header) unless overwrite; for a
+    folder of handouts (folder=True), an existing file. Only regular files are ever written: a PDF is
+    written to a temporary file and renamed over the target, never written into it.
+    """
+    if str(path) == "-":
+        return
+    shown = f"-o {path}"
+    try:
+        mode: int | None = os.stat(path).st_mode  # follows a symbolic link to what it names
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise UsageError(f"{shown}: cannot be used: {exc.strerror}") from None
+    if mode is not None:
+        kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a named pipe (FIFO)"
+                if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else None)
+        if kind is None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            kind = "a special file"
+        if kind is not None:
+            raise UsageError(f"{shown}: is {kind}, not a regular file; handouts writes only regular files")
+    _refuse_inputs(Path(path), workspace_root, shown)
+    if mode is None:
+        return
+    if folder:
+        if not stat.S_ISDIR(mode):
+            raise UsageError(f"{shown}: exists and is not a folder; name a folder, or a .pdf file for one handout")
+        return
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{shown}: is a folder; name a file")
+    if not overwrite and not _is_pdf(Path(path)):
+        raise UsageError(f"{shown}: exists and is not a PDF; not replacing it (add --overwrite to replace it)")
+
+
+def _refuse_inputs(path: Path, workspace_root: Path, shown: str) -> None:
+    from .workspace import builtin_dir
+
+    resolved = path.resolve()
+    root = workspace_root.resolve()
+    for name in WORKSPACE_INPUTS:
+        places = [root / name]
+        if name != "handouts.yaml":
+            places.append(builtin_dir(name).resolve())
+        if any(resolved == place or resolved.is_relative_to(place) for place in places):
+            where = name if name == "handouts.yaml" else f"{name}/"
+            raise UsageError(f"{shown}: is the workspace's input {where}; write handouts outside data/, "
+                             "templates/, styles/ and handouts.yaml")
+
+
+def _is_pdf(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(PDF_MAGIC)) == PDF_MAGIC
+    except OSError:
+        return False
 
 
 def settled(stat: os.stat_result) -> bool:

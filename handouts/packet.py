@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +34,10 @@ def packet_jobs(builder: Builder, items: Sequence[str], length: str, lang: str, 
 
 
 def make_packet(builder: Builder, jobs: Sequence[Job], target: Path) -> int:
-    """Render jobs, join them (blank pages so each starts on an odd page), bookmark each; return pages."""
+    """Render jobs, join them (blank pages so each starts on an odd page), bookmark each; return pages.
+
+    target "-" writes the packet to standard output.
+    """
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject, TextStringObject
 
@@ -59,5 +63,9 @@ def make_packet(builder: Builder, jobs: Sequence[Job], target: Path) -> int:
     writer._root_object[NameObject("/Lang")] = TextStringObject(jobs[0].lang)  # noqa: SLF001
     buffer = io.BytesIO()
     writer.write(buffer)
-    write_atomic(target, buffer.getvalue())
+    if str(target) == "-":
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(target, buffer.getvalue())
     return len(writer.pages)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,8 @@ class Renderer:
         self._fonts_path = _find(style_dirs, FONTS_CSS, root)
         self._font_rules = _font_faces(self._fonts_path) if self._fonts_path else {}
         self._font_css: dict[str, Any] = {}
+        #: Families whose fonts could not be loaded, with why: every handout using one fails.
+        self._font_failures: dict[str, str] = {}
 
     def _css(self, path: Path, text: str) -> Any:
         try:
@@ -61,33 +67,115 @@ class Renderer:
         """Return the @font-face stylesheets of these families, loading each family's files once."""
         sheets = []
         for family in families:
+            if family in self._font_failures:
+                raise RenderError(self._font_failures[family])
             if family not in self._font_css and family in self._font_rules:
                 assert self._fonts_path is not None
-                self._font_css[family] = self._css(self._fonts_path, self._font_rules[family])
+                with self._watch() as problems:
+                    self._font_css[family] = self._css(self._fonts_path, self._font_rules[family])
+                if problems:
+                    self._font_failures[family] = problems[0]
+                    raise RenderError(problems[0])
             if family in self._font_css:
                 sheets.append(self._font_css[family])
         return sheets
 
+    @contextmanager
+    def _watch(self) -> Iterator[list[str]]:
+        """Collect, while the block runs, a line for every resource WeasyPrint refused or could not
+        load or draw (it only logs those and goes on without them)."""
+        handler = _ResourceProblems(self)
+        logger = logging.getLogger("weasyprint")
+        logger.addHandler(handler)
+        try:
+            yield handler.lines
+        finally:
+            logger.removeHandler(handler)
+
+    def describe(self, record: logging.LogRecord) -> str | None:
+        """Return one line naming the file of a WeasyPrint log record about a resource, or None."""
+        message = str(record.msg)
+        args = record.args if isinstance(record.args, tuple) else ()
+        refused = self.fetcher.refused[-1] if self.fetcher.refused else None
+        if message.startswith("Failed to render SVG image") and args:
+            return f"{self._shown(args[0])}: SVG image not drawn: {refused or 'WeasyPrint could not draw it'}"
+        if message.startswith("Failed to load image at") and args:
+            reason = refused or "the file is damaged or not an image format WeasyPrint reads"
+            return f"{self._shown(args[0])}: image not drawn: {reason}"
+        if message.startswith("Font-face") and args:
+            family = str(args[0])
+            files = ", ".join(self._shown(url) for url in _urls(self._font_rules.get(family, "")))
+            where = display_path(self._fonts_path, self.root) if self._fonts_path else FONTS_CSS
+            return (f"{where}: font '{family}' cannot be loaded from {files or 'its src'} "
+                    f"({refused or 'a file that is not a font, or that cannot be read'})")
+        if record.levelno >= logging.ERROR:  # WeasyPrint logs errors only for resources it cannot use
+            return record.getMessage()
+        return None
+
+    def _shown(self, url: Any) -> str:
+        """Return a file URL (or a path relative to the fonts stylesheet) as a path to show."""
+        text = str(url)
+        parts = urlsplit(text)
+        if parts.scheme == "file":
+            return display_path(Path(unquote(parts.path)), self.root)
+        if not parts.scheme and self._fonts_path is not None:
+            return display_path(self._fonts_path.parent / unquote(text), self.root)
+        return text
+
     def layout(self, html: str, base_url: Path, fonts: tuple[str, ...] = ("Noto Sans",)) -> Any:
         """Lay out html into pages (a WeasyPrint Document), without making the PDF."""
         weasyprint = self._weasyprint
-        stylesheets = [*self.font_stylesheets(("*", *fonts)), *self.stylesheets]
         self.fetcher.refused.clear()
+        stylesheets = [*self.font_stylesheets(("*", *fonts)), *self.stylesheets]
         try:
-            document = weasyprint.HTML(
-                string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=self.fetcher
-            ).render(stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True)
+            with self._watch() as problems:
+                document = weasyprint.HTML(
+                    string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=self.fetcher
+                ).render(stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True)
         except weasyprint.urls.FatalURLFetchingError as exc:
             raise RenderError(str(exc.__cause__ or exc)) from None
+        if problems:
+            raise RenderError(problems[0])
         if self.fetcher.refused:
             raise RenderError(self.fetcher.refused[0])
         return document
 
     def render(self, html: str, base_url: Path, fonts: tuple[str, ...] = ("Noto Sans",)) -> Rendered:
-        """Lay out html and return the PDF bytes and page count."""
+        """Lay out html and return the PDF bytes and page count.
+
+        Images (SVG images above all) are drawn only now: any WeasyPrint refused or could not draw
+        fails the handout, so a PDF never silently lacks one.
+        """
         document = self.layout(html, base_url, fonts)
-        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+        with self._watch() as problems:
+            pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+        if problems:
+            raise RenderError(problems[0])
+        if self.fetcher.refused:
+            raise RenderError(self.fetcher.refused[0])
         return Rendered(pdf, len(document.pages))
+
+
+class _ResourceProblems(logging.Handler):
+    """A logging handler that turns WeasyPrint's log records about resources into lines for a RenderError."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        super().__init__(logging.WARNING)
+        self.renderer = renderer
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.renderer.describe(record)
+        if line is not None:
+            self.lines.append(line)
+
+
+_URL = re.compile(r"""url\(\s*["']?([^"')]+?)["']?\s*\)""")
+
+
+def _urls(css: str) -> list[str]:
+    """Return the url(...) values of some CSS text, in order, each once."""
+    return list(dict.fromkeys(_URL.findall(css)))
 
 
 def _find(folders: list[Path], name: str, root: Path | None = None) -> Path | None:

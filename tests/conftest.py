@@ -84,7 +84,9 @@ WriteWorkspace = Callable[..., Path]
 def weasyprint_logs_nothing(caplog: pytest.LogCaptureFixture):
     """Fail any test during which WeasyPrint warned (a missing font, a CSS rule it ignored...)."""
     yield
-    warnings = [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelno >= logging.WARNING]
+    # After the yield is the teardown phase, where caplog.records holds only teardown's records.
+    records = [*caplog.get_records("setup"), *caplog.get_records("call")]
+    warnings = [r for r in records if r.name.startswith("weasyprint") and r.levelno >= logging.WARNING]
     expected = getattr(caplog, "weasyprint_expected", 0)
     assert len(warnings) == expected, [r.getMessage() for r in warnings]
 

@@ -188,3 +188,19 @@ def test_only_temporaries_of_ended_processes_are_removed(tmp_path):
         path.write_bytes(b"%PDF-1.7 half")
     _remove_orphaned_temporaries([target])
     assert not orphan.exists() and running.exists() and other.exists()
+
+
+def test_parallel_builds_leave_no_temporary_folders(write_workspace, tmp_path):
+    import os
+
+    root = catalog_ws(write_workspace)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    for jobs in ("2", "1"):
+        command = [sys.executable, "-m", "handouts", "-w", str(root), "build", "test", "-o", str(tmp_path / "out"),
+                   "-q", "-j", jobs, "--force"]
+        finished = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+        assert finished.returncode == 0, finished.stderr
+        assert finished.stdout == "6 built, 0 up to date, 0 failed.\n"
+        assert sorted(p.name for p in scratch.iterdir()) == [], jobs

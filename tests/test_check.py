@@ -179,7 +179,19 @@ def test_low_contrast_brand_colour_is_an_error(write_workspace):
     failed = [(f.check, f.message) for f in report.findings if f.level == "error"]
     assert failed == [(
         "contrast",
-        "text #9ab8d8 on #ffffff: 2.1:1 at 12 pt bold (WCAG AA needs 4.5:1), e.g. 'Sources'",
+        "text #9ab8d8 on #ffffff: 2.05:1 at 12 pt bold (WCAG AA needs 4.5:1), e.g. 'Sources'",
+    )]
+
+
+def test_a_ratio_just_under_the_minimum_never_prints_as_passing(write_workspace):
+    # #777777 on white is 4.478:1: rounded it would read "4.5:1 ... needs 4.5:1" and look like a pass.
+    config = "clinic:\n  name: Test Clinic\n  colors:\n    primary: '#777777'\n"
+    root = write_workspace({"handouts.yaml": config})
+    report = run_checks(Workspace(root), render=True, large_print=False, today=TODAY)
+    failed = [(f.check, f.message) for f in report.findings if f.level == "error"]
+    assert failed == [(
+        "contrast",
+        "text #777777 on #ffffff: 4.47:1 at 12 pt bold (WCAG AA needs 4.5:1), e.g. 'Sources'",
     )]
 
 
