@@ -185,7 +185,6 @@ def _death(exitcode: int | None) -> str:
 def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any]) -> None:
     """A worker: one Builder, then tasks from the pipe until it says stop or TASKS_PER_WORKER are done."""
     from .pipeline import Builder
-    from .workspace import Workspace
 
     # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
     # done and ends the workers.
