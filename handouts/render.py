@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from . import tounicode
 from .errors import RenderError, display_path
 
 #: Stylesheets every handout gets, looked up by name along the styles search path.
@@ -30,6 +31,7 @@ class Renderer:
         import weasyprint
         from weasyprint.text.fonts import FontConfiguration
 
+        tounicode.install()  # right-to-left ligatures read back in logical order
         self._weasyprint = weasyprint
         self.root = root
         self.asset_roots = [p.resolve() for p in asset_roots]
