@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from . import tounicode
 from .errors import HandoutsError, RenderError, display_path
 from .files import contained
 
@@ -36,6 +37,7 @@ class Renderer:
         import weasyprint
         from weasyprint.text.fonts import FontConfiguration
 
+        tounicode.install()  # right-to-left ligatures read back in logical order
         self._weasyprint = weasyprint
         self.root = root
         # as written, not resolved: a folder that is itself a link to elsewhere is not an asset folder
