@@ -69,10 +69,8 @@ def task(builder, item):
     index, job = item
     batch._build_with(builder, (job, str(out / f"{{index % 20}}.pdf")))
     return os.getpid(), peak()
-batch._parent_builder = Builder(ws)  # as batch.in_workers does, with one worker instead of a pool of them
-with multiprocessing.get_context("fork").Pool(
-        1, batch._init_worker, (root,), maxtasksperchild=batch.TASKS_PER_WORKER) as pool:
-    seen = list(pool.imap(partial(batch._call_in_worker, task), enumerate(jobs)))
+from handouts.executor import _Pool  # the real pool, with one worker process instead of several
+seen = list(_Pool(ws, task, lambda item, why: sys.exit(why), 1).run(list(enumerate(jobs)), True))
 print(seen[49][1], max(kb for _, kb in seen), len({{pid for pid, _ in seen}}))
 builder = Builder(ws)
 for index, job in enumerate(jobs):
@@ -182,7 +180,7 @@ def main() -> None:
     cli_time = timed(cli_loop)
     print(f"  weasyprint command loop: {cli_time:.1f} s", flush=True)
 
-    from handouts.batch import TASKS_PER_WORKER
+    from handouts.executor import TASKS_PER_WORKER
 
     probe = subprocess.run([sys.executable, "-c", memory_probe(args.memory_handouts)],
                            capture_output=True, text=True, check=True).stdout.split()

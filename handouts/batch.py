@@ -5,25 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import __version__
-from .errors import HandoutsError
 from .files import settled, write_atomic
 from .pipeline import Builder
 from .planning import Job, Result
 from .workspace import Workspace
 
 MANIFEST = "manifest.json"
-#: A worker process is replaced after this many handouts, so its memory cannot grow without bound.
-TASKS_PER_WORKER = 200
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -153,95 +147,31 @@ def _remove_stale_temporaries(output: Path, older_than: float = 3600) -> None:
             pass
 
 
-# --- worker processes: each keeps one Builder (WeasyPrint, fonts, parsed styles) for many handouts ---
-
-_worker_builder: Builder | None = None
-#: The parent's ready Builder: forked workers inherit it (topics parsed, styles parsed, fonts
-#: loaded) instead of making their own; with the spawn start method they make their own.
-_parent_builder: Builder | None = None
-
-
 def in_workers(
     workspace: Workspace,
     work: Callable[[Builder, T], R],
     items: Sequence[T],
+    died: Callable[[T, str], R],
     workers: int | None = None,
     *,
     ordered: bool = False,
 ) -> Iterator[R]:
-    """Yield work(builder, item) for every item, using `workers` processes (default: the CPUs).
+    """Yield work(builder, item) for every item, in worker processes (see handouts.executor)."""
+    from .executor import run_jobs
 
-    Each worker keeps one Builder for many items and is replaced after TASKS_PER_WORKER of them,
-    so its memory cannot grow without limit. Results come in the order of items when ordered,
-    else as they finish. work must be a module-level function whose result can be pickled.
-    """
-    global _parent_builder
-    workers = max(1, workers or os.cpu_count() or 1)
-    if not items:
-        return
-    if workers == 1 or len(items) == 1:
-        builder = Builder(workspace)
-        for item in items:
-            yield work(builder, item)
-        return
-    import multiprocessing
-
-    # fork lets workers start with the parent's Builder (WeasyPrint imported, topics and styles
-    # parsed, fonts loaded); spawn, where fork is missing, makes each worker load its own.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    _parent_builder = Builder(workspace) if method == "fork" else None
-    # Workers make their temporary files (WeasyPrint's FontConfiguration keeps a copy of every
-    # font it loads in a weasyprint-* folder, removed only by a finalizer that a worker stopped by
-    # the pool never runs) inside one folder of this build, removed when the pool is gone.
-    scratch = tempfile.mkdtemp(prefix="handouts-workers-")
-    try:
-        with multiprocessing.get_context(method).Pool(
-            min(workers, len(items)), _init_worker, (str(workspace.root), scratch), maxtasksperchild=TASKS_PER_WORKER
-        ) as pool:
-            call = partial(_call_in_worker, work)
-            yield from (pool.imap(call, items) if ordered else pool.imap_unordered(call, items))
-    finally:
-        _parent_builder = None
-        shutil.rmtree(scratch, ignore_errors=True)  # the pool has joined its workers by now
-
-
-def _init_worker(root: str, scratch: str) -> None:
-    global _worker_builder
-    import signal
-    from multiprocessing.util import Finalize
-
-    # This worker's temporary files go into a folder of its own inside the build's scratch folder:
-    # removed when the worker ends normally (replaced after TASKS_PER_WORKER handouts), and with
-    # the scratch folder by the parent when the pool stops its workers.
-    tempfile.tempdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
-    Finalize(None, shutil.rmtree, (tempfile.tempdir,), {"ignore_errors": True}, exitpriority=0)
-
-    # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
-    # done, terminates the workers and removes their unfinished temporary files. (A Python-level
-    # SIGTERM handler is no use here: a signal landing just before a worker blocks on the task
-    # queue's lock would be noted and never acted on, and the pool would wait for it forever.)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    inherited = _parent_builder
-    if inherited is not None and str(inherited.workspace.root) == root:
-        _worker_builder = inherited
-    else:
-        _worker_builder = Builder(Workspace(Path(root)))
-
-
-def _call_in_worker(work: Callable[[Builder, T], R], item: T) -> R:
-    assert _worker_builder is not None
-    return work(_worker_builder, item)
+    yield from run_jobs(workspace, work, items, died, workers, ordered=ordered)
 
 
 def _build_with(builder: Builder, task: tuple[Job, str]) -> tuple[Job, int, str | None, float]:
     """Build one handout to its target; return (job, pages, error or None, seconds)."""
     job, target = task
     started = time.perf_counter()
-    try:
-        result = builder.build_one(job, Path(target))
-        return job, result.pages, None, time.perf_counter() - started
-    except HandoutsError as exc:
-        return job, 0, "; ".join(exc.lines()), time.perf_counter() - started
+    result = builder.make(job, Path(target))
+    return job, result.pages, result.error, time.perf_counter() - started
+
+
+def _build_died(task: tuple[Job, str], why: str) -> tuple[Job, int, str | None, float]:
+    return task[0], 0, why, 0.0
 
 
 def build_catalog(
@@ -272,7 +202,7 @@ def build_catalog(
     tasks = [(job, str(output / job.relpath)) for job in todo]
     finished: set[Job] = set()
     try:
-        for job, pages, error, seconds in in_workers(workspace, _build_with, tasks, workers):
+        for job, pages, error, seconds in in_workers(workspace, _build_with, tasks, _build_died, workers):
             finished.add(job)
             if error is None:
                 result = Result(job, output / job.relpath, pages)

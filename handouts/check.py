@@ -295,7 +295,7 @@ def _check_pages_and_contrast(
     jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print)
     colours: dict[tuple[str, str], Any] = {}
     try:
-        for job, pages, error, found in in_workers(workspace, _layout_facts, jobs, workers, ordered=True):
+        for job, pages, error, found in in_workers(workspace, _layout_facts, jobs, _layout_died, workers, ordered=True):
             subject = str(job)
             if error is not None:
                 report.add("pages", "error", subject, error)
@@ -325,13 +325,20 @@ def _layout_facts(builder: Any, job: Any) -> tuple[Any, int, str | None, list[An
     Colours are read from the detailed Letter handouts in normal print, which show every kind of box.
     """
     from .contrast import text_colours
+    from .pipeline import failure
 
     try:
         document = builder.layout(job)
-    except HandoutsError as exc:
-        return job, 0, "; ".join(exc.lines()), []
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one bad handout is one error row; the report goes on
+        return job, 0, failure(exc), []
     detailed = job.length == "detailed" and job.paper == PAPERS[0] and not job.large
     return job, len(document.pages), None, text_colours(document) if detailed else []
+
+
+def _layout_died(job: Any, why: str) -> tuple[Any, int, str | None, list[Any]]:
+    return job, 0, why, []
 
 
 def format_report(report: CheckReport, *, verbose: bool = False, problems_only: bool = False) -> str:

@@ -19,7 +19,7 @@ from jinja2.utils import Cycler, Joiner
 from markupsafe import Markup, escape
 
 from . import __version__
-from .errors import TemplateError, display_path
+from .errors import HandoutsError, TemplateError, display_path
 from .files import contained
 from .i18n import format_date, translations
 from .plain import Record
@@ -191,6 +191,10 @@ class Composer:
             raise TemplateError(f"{self._where(exc, name)}: blocked by the template sandbox: {exc}") from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"{self._where(exc, name)}: {exc.message}") from None
+        except (jinja2.TemplateError, HandoutsError):
+            raise
+        except Exception as exc:  # {{ 1/0 }}, a template that includes itself...: name the line
+            raise TemplateError(f"{self._where(exc, name)}: {type(exc).__name__}: {exc}") from None
 
     def _where(self, exc: BaseException, name: str) -> str:
         """Return 'file:line' of the template line that raised exc (Jinja maps frames to templates)."""

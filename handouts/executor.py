@@ -9,7 +9,9 @@ new worker takes its place and the batch goes on.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -94,6 +96,10 @@ class _Pool(Generic[T, R]):
         from .pipeline import Builder
 
         _parent_builder = Builder(self.workspace) if self.method == "fork" else None
+        # Workers keep their temporary files (WeasyPrint's FontConfiguration copies every font it
+        # loads into a weasyprint-* folder that only a finalizer removes, and a killed worker runs
+        # none) in one folder of this batch, removed when the workers are gone.
+        self.scratch = tempfile.mkdtemp(prefix="handouts-workers-")
         pending = deque(enumerate(items))
         waiting: dict[int, R] = {}
         next_out = 0
@@ -123,6 +129,7 @@ class _Pool(Generic[T, R]):
         finally:
             _parent_builder = None
             self._stop()
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _receive(self, worker: _Worker[T], item: T) -> R:
         """Return the worker's result for item, or died(item) when the worker ended without one."""
@@ -145,7 +152,7 @@ class _Pool(Generic[T, R]):
         while len(self.workers) < self.size and idle < pending:
             parent_end, child_end = self.context.Pipe()
             process = self.context.Process(
-                target=_worker_main, args=(child_end, str(self.workspace.root), self.work), daemon=True
+                target=_worker_main, args=(child_end, str(self.workspace.root), self.work, self.scratch), daemon=True
             )
             process.start()
             child_end.close()
@@ -182,10 +189,11 @@ def _death(exitcode: int | None) -> str:
     return f"ended with exit code {exitcode}" if exitcode is not None else "stopped answering"
 
 
-def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any]) -> None:
-    """A worker: one Builder, then tasks from the pipe until it says stop or TASKS_PER_WORKER are done."""
+def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any], scratch: str) -> None:
+    """A worker: one Builder, then tasks from the pipe until the parent says stop."""
     from .pipeline import Builder
 
+    tempfile.tempdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
     # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
     # done and ends the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -206,6 +214,7 @@ def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any
             conn.send(work(builder, item))
     finally:
         conn.close()
+        shutil.rmtree(tempfile.tempdir, ignore_errors=True)
 
 
 def _workspace(root: Path) -> Workspace:

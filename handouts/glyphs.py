@@ -70,9 +70,12 @@ def font_problem(path: Path, folders: list[Path], root: Path | None = None) -> s
 @cache
 def font_chars(path: Path) -> frozenset[int]:
     """Return the code points a font file maps to glyphs."""
+    import io
+
     from fontTools.ttLib import TTFont
 
-    with TTFont(str(path), lazy=True, fontNumber=0) as font:
+    # read the bytes ourselves: fontTools leaves its file open when the file is not a font
+    with TTFont(io.BytesIO(path.read_bytes()), lazy=True, fontNumber=0) as font:
         return frozenset(font.getBestCmap() or {})
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compose import Composer
-from .errors import HandoutsError, UsageError
+from .errors import HandoutsError, UsageError, display_path
 from .files import contained, write_atomic
 from .i18n import format_date
 from .languages import font_stack
@@ -85,12 +85,29 @@ class Builder:
         target "-" writes the PDF to standard output.
         """
         rendered = self.render(job, personal)
-        if str(target) == "-":
-            sys.stdout.buffer.write(rendered.pdf)
-            sys.stdout.buffer.flush()
-        else:
-            write_atomic(target, rendered.pdf)
+        try:
+            if str(target) == "-":
+                sys.stdout.buffer.write(rendered.pdf)
+                sys.stdout.buffer.flush()
+            else:
+                write_atomic(target, rendered.pdf)
+        except OSError as exc:
+            raise HandoutsError(f"cannot write {display_path(target)}: {exc.strerror or exc}") from None
         return Result(job, target, rendered.pages)
+
+    def make(self, job: Job, target: Path, personal: Personal | None = None) -> Result:
+        """Make one handout into target and return its Result; never raise for a failure of this handout.
+
+        The one function every door (CLI, library, packets, workers) makes a handout through: any
+        error, even one derived from BaseException, becomes this handout's error and the batch goes
+        on. Only Ctrl-C and SystemExit pass.
+        """
+        try:
+            return self.build_one(job, target, personal)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - one bad handout fails alone
+            return Result(job, error=failure(exc))
 
     def build(
         self,
@@ -114,14 +131,25 @@ class Builder:
             )
         report = Report()
         for job in jobs:
-            try:
-                result = self.build_one(job, output if single else output / job.relpath, personal)
-            except HandoutsError as exc:
-                result = Result(job, error="; ".join(exc.lines()))
+            result = self.make(job, output if single else output / job.relpath, personal)
             report.results.append(result)
             if on_result is not None:
                 on_result(result)
         return report
+
+
+def failure(exc: BaseException) -> str:
+    """Return one line that says why a handout failed, in the user's words where we can."""
+    if isinstance(exc, HandoutsError):
+        return "; ".join(exc.lines())
+    if isinstance(exc, OSError):
+        where = f"{display_path(Path(exc.filename))}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    if isinstance(exc, RecursionError):
+        return "too deeply nested to lay out (RecursionError)"
+    if isinstance(exc, MemoryError):
+        return "out of memory while making this handout"
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def document_date(topic: Any) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .errors import HandoutsError
+
 
 @dataclass(frozen=True)
 class Link:
@@ -21,7 +23,12 @@ def link_for(url: str | None) -> Link | None:
         return None
     import segno
 
-    code = segno.make(url, error="m")
+    try:
+        code = segno.make(url, error="m")
+    except segno.DataOverflowError:
+        raise HandoutsError(
+            f"the web address for the QR code is too long to encode ({len(url)} characters): {url[:60]}..."
+        ) from None
     short = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
     return Link(url, short, code.svg_data_uri(scale=4, border=0, dark="#000", light="#fff"))
 

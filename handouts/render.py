@@ -62,6 +62,8 @@ class Renderer:
             )
         except self._weasyprint.urls.FatalURLFetchingError as exc:
             raise RenderError(f"{display_path(path, self.root)}: {exc.__cause__ or exc}") from None
+        except OSError as exc:  # e.g. no room for the temporary copy of a font
+            raise RenderError(f"{display_path(path, self.root)}: {exc.strerror or exc}") from None
         except Exception as exc:  # WeasyPrint reports CSS problems as plain exceptions
             raise RenderError(f"{display_path(path, self.root)}: {exc}") from None
 
@@ -149,8 +151,11 @@ class Renderer:
         fails the handout, so a PDF never silently lacks one.
         """
         document = self.layout(html, base_url, fonts)
-        with self._watch() as problems:
-            pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+        try:
+            with self._watch() as problems:
+                pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+        except self._weasyprint.urls.FatalURLFetchingError as exc:  # a BaseException: attachments
+            raise RenderError(str(exc.__cause__ or exc)) from None
         if problems:
             raise RenderError(problems[0])
         if self.fetcher.refused:
