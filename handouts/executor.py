@@ -31,6 +31,9 @@ R = TypeVar("R")
 #: A worker process is replaced after this many handouts, so its memory cannot grow without bound.
 TASKS_PER_WORKER = 200
 
+#: The environment variable that chooses the start method of worker processes (fork, spawn...).
+START_METHOD_VARIABLE = "HANDOUTS_START_METHOD"
+
 #: The parent's ready Builder: forked workers inherit it (topics parsed, styles parsed, fonts
 #: loaded) instead of making their own; with the spawn start method they make their own.
 _parent_builder: Builder | None = None
@@ -80,8 +83,11 @@ class _Pool(Generic[T, R]):
         import multiprocessing
 
         # fork lets workers start with the parent's Builder (WeasyPrint imported, topics and styles
-        # parsed, fonts loaded); spawn, where fork is missing, makes each worker load its own.
-        self.method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        # parsed, fonts loaded); spawn, where fork is missing (and with HANDOUTS_START_METHOD=spawn,
+        # to test what macOS and Windows do), makes each worker load its own.
+        methods = multiprocessing.get_all_start_methods()
+        asked = os.environ.get(START_METHOD_VARIABLE, "")
+        self.method = asked if asked in methods else "fork" if "fork" in methods else "spawn"
         self.context = multiprocessing.get_context(self.method)
         self.workspace = workspace
         self.work = work
