@@ -7,15 +7,20 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import __version__
-from .files import settled, write_atomic
-from .pipeline import Builder
-from .planning import Job, Result
+from .cache import Digests, cache_dir, code_files, environ_key, renderer_fingerprint, version_id
+from .facts import FactsCache, LayoutFacts
+from .files import write_atomic
+from .planning import Job, Report, Result
+from .summary import DIGESTS
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .pipeline import Builder
 
 MANIFEST = "manifest.json"
 
@@ -23,108 +28,47 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-@dataclass
-class BatchReport:
-    """What a catalog build did."""
-
-    built: list[Result] = field(default_factory=list)
-    skipped: list[Job] = field(default_factory=list)
-    failed: list[Result] = field(default_factory=list)
-
-
-DIGESTS = ".handouts-digests.json"
-
-
-class FileDigests:
-    """SHA-256 of input files, remembered by size and modification time so unchanged files are not re-read."""
-
-    def __init__(self, store: Path | None) -> None:
-        self.store = store
-        self.known: dict[str, list[Any]] = {}
-        if store is not None:
-            try:
-                self.known = json.loads(store.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.known = {}
-        self.unsettled: dict[str, list[Any]] = {}
-        self.changed = False
-
-    def of(self, path: Path, *, ours: bool = False) -> str:
-        """Return the SHA-256 of one file's bytes.
-
-        A file changed in the last seconds is remembered for this build only, unless it is one we
-        just wrote ourselves (ours=True).
-        """
-        stat = path.stat()
-        key = str(path)
-        entry = self.unsettled.get(key) or self.known.get(key)
-        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
-            return str(entry[2])
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if ours or settled(stat):
-            self.known[key] = [stat.st_size, stat.st_mtime_ns, digest]
-            self.changed = True
-        else:  # remembered for this build only: it may change again without a new mtime
-            self.unsettled[key] = [stat.st_size, stat.st_mtime_ns, digest]
-        return digest
-
-    def combined(self, paths: Sequence[Path]) -> str:
-        """Return one digest of several files' names and contents."""
-        digest = hashlib.sha256()
-        for path in sorted(paths):
-            digest.update(f"{path}\0{self.of(path)}\0".encode())
-        return digest.hexdigest()
-
-    def save(self) -> None:
-        """Remember the digests for the next build."""
-        if self.store is not None and self.changed:
-            self.store.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.store, json.dumps(self.known).encode())
-
-
 class Keys:
-    """Hash everything an output depends on, so an unchanged handout is not built again."""
+    """Hash everything an output depends on, so an unchanged handout is not built again.
 
-    def __init__(self, workspace: Workspace, digests: FileDigests | None = None) -> None:
-        import weasyprint
+    An output's key covers its topic files, the workspace's config, templates, styles, fonts and
+    assets, the package's own code and message catalogs, the renderer's versions (see
+    handouts.cache.renderer_fingerprint), the handout's options and SOURCE_DATE_EPOCH. No edit or
+    upgrade leaves a stale PDF marked up to date. Computing keys imports neither pydantic nor
+    WeasyPrint, so a rebuild with nothing to do stays quick.
+    """
 
-        from .i18n import LOCALE_DIR
-
+    def __init__(self, workspace: Workspace, digests: Digests | None = None) -> None:
         self.workspace = workspace
-        self.digests = digests or FileDigests(None)
-        files: list[Path] = [workspace.root / "handouts.yaml"]
+        self.digests = digests or Digests(None)
+        files: list[Path] = [workspace.root / "handouts.yaml", *code_files()]
         for kind in ("templates", "styles"):
             for folder in workspace.search_path(kind):
-                files.extend(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        if workspace.assets_dir.is_dir():
-            files.extend(p for p in workspace.assets_dir.rglob("*") if p.is_file())
-        self.shared = self.digests.combined(files) + __version__ + weasyprint.__version__
-        self.locale_dir = LOCALE_DIR
+                files.extend(_files_below(folder))
+        files.extend(_files_below(workspace.assets_dir))
+        self.shared = self.digests.combined(files, renderer_fingerprint(), environ_key())
         self._cache: dict[tuple[str, str], str] = {}
 
     def key(self, job: Job) -> str:
-        """Return the key of one output: its topic files, shared inputs, options and versions."""
+        """Return the key of one output."""
         if (job.topic, job.lang) not in self._cache:
             folder = self.workspace.topics_dir / job.topic
             files = [folder / "topic.yaml", folder / f"{job.lang}.yaml"]
-            po = self.locale_dir / job.lang.replace("-", "_") / "LC_MESSAGES" / "handouts.po"
-            if po.is_file():
-                files.append(po)
             self._cache[(job.topic, job.lang)] = self.digests.combined(files)
-        options = f"{job.kind}|{job.length}|{job.paper}|{job.large}|{os.environ.get('SOURCE_DATE_EPOCH', '')}"
+        options = f"{job.brand}|{job.kind}|{job.length}|{job.paper}|{job.large}"
         return hashlib.sha256(f"{self.shared}|{self._cache[(job.topic, job.lang)]}|{options}".encode()).hexdigest()
 
 
-def load_manifest(output: Path) -> dict[str, Any]:
-    """Return the manifest's entries by output path, or nothing if it is missing or damaged."""
-    try:
-        data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
-        return {entry["path"]: entry for entry in data["outputs"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+def _files_below(folder: Path) -> list[Path]:
+    """Return the regular files below folder, links not followed (the renderer refuses links out)."""
+    found = []
+    for base, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        found.extend(Path(base) / n for n in names if (Path(base) / n).is_file())
+    return sorted(found)
 
 
-def _up_to_date(output: Path, entry: dict[str, Any] | None, key: str, digests: FileDigests) -> bool:
+def _up_to_date(output: Path, entry: dict[str, Any] | None, key: str, digests: Digests) -> bool:
     if entry is None or entry.get("key") != key:
         return False
     path = output / entry["path"]
@@ -162,16 +106,20 @@ def in_workers(
     yield from run_jobs(workspace, work, items, died, workers, ordered=ordered)
 
 
-def _build_with(builder: Builder, task: tuple[Job, str]) -> tuple[Job, int, str | None, float]:
-    """Build one handout to its target; return (job, pages, error or None, seconds)."""
-    job, target = task
+Task = tuple[Job, str, str]
+Done = tuple[Job, int, "str | None", float, "LayoutFacts | None"]
+
+
+def _build_with(builder: Builder, task: Task) -> Done:
+    """Build one handout to its target (in a worker); return (job, pages, error, seconds, layout facts)."""
+    job, target, key = task
     started = time.perf_counter()
-    result = builder.make(job, Path(target))
-    return job, result.pages, result.error, time.perf_counter() - started
+    result = builder.make(job, Path(target), key=key)
+    return job, result.pages, result.error, time.perf_counter() - started, result.facts
 
 
-def _build_died(task: tuple[Job, str], why: str) -> tuple[Job, int, str | None, float]:
-    return task[0], 0, why, 0.0
+def _build_died(task: Task, why: str) -> Done:
+    return task[0], 0, why, 0.0, None
 
 
 def build_catalog(
@@ -183,13 +131,13 @@ def build_catalog(
     force: bool = False,
     on_result: Callable[[Result], None] | None = None,
     on_skip: Callable[[Job], None] | None = None,
-) -> BatchReport:
-    """Build jobs into output/, in parallel, skipping up-to-date outputs; then write the manifest."""
+) -> Report:
+    """Build jobs into output/, in parallel, skipping up-to-date outputs; record each in the manifest."""
     _remove_stale_temporaries(output)
-    digests = FileDigests(output / DIGESTS)
+    digests = Digests(cache_dir(workspace.root) / DIGESTS)
     keys = Keys(workspace, digests)
     manifest = Manifest(workspace, output, digests)
-    report = BatchReport()
+    report = Report()
     todo: dict[Job, str] = {}
     for job in jobs:
         key = keys.key(job)
@@ -199,19 +147,24 @@ def build_catalog(
                 on_skip(job)
         else:
             todo[job] = key
-    tasks = [(job, str(output / job.relpath)) for job in todo]
+    if not todo:  # nothing to do: neither pydantic nor WeasyPrint was imported
+        digests.save()
+        return report
+    facts = FactsCache(workspace)
+    tasks = [(job, str(output / job.relpath), key) for job, key in todo.items()]
     finished: set[Job] = set()
     try:
-        for job, pages, error, seconds in in_workers(workspace, _build_with, tasks, _build_died, workers):
+        for job, pages, error, seconds, found in in_workers(workspace, _build_with, tasks, _build_died, workers):
             finished.add(job)
             if error is None:
-                result = Result(job, output / job.relpath, pages)
-                report.built.append(result)
+                result = Result(job, output / job.relpath, pages, version=version_id(todo[job]))
                 manifest.add(job, pages, todo[job], seconds)
+                if found is not None:
+                    facts.add(todo[job], found)
             else:
                 result = Result(job, None, 0, error)
-                report.failed.append(result)
                 manifest.remove(job)
+            report.results.append(result)
             manifest.save()
             if on_result:
                 on_result(result)
@@ -220,6 +173,7 @@ def build_catalog(
         raise
     finally:  # on Ctrl-C too: what was built is recorded, so the next run builds only the rest
         manifest.save(final=True)
+        facts.save()
         digests.save()
     return report
 
@@ -245,21 +199,23 @@ def _alive(pid: int) -> bool:
 
 
 class Manifest:
-    """output/manifest.json: every output with its key, pages, size, SHA-256, language and status.
+    """output/manifest.json: every output with its key, version id, pages, size, SHA-256, language and status.
 
     Entries are added as handouts finish and the file is saved at most every CHECKPOINT seconds
     during a build (and at its end), so a build that is killed loses the record of a second or
-    so of work, and the next run rebuilds only that and what was never built.
+    so of work, and the next run rebuilds only that and what was never built. Saving merges this
+    build's changes into the manifest on disk under a lock, so builds running at the same time
+    into one folder keep each other's entries.
     """
 
     CHECKPOINT = 1.0
 
-    def __init__(self, workspace: Workspace, output: Path, digests: FileDigests) -> None:
+    def __init__(self, workspace: Workspace, output: Path, digests: Digests) -> None:
         self.workspace = workspace
         self.output = output
         self.digests = digests
         self.entries = load_manifest(output)
-        self.dirty = not (output / MANIFEST).is_file()
+        self.changes: dict[str, dict[str, Any] | None] = {}
         self.saved_at = time.monotonic()
 
     def get(self, job: Job) -> dict[str, Any] | None:
@@ -271,8 +227,9 @@ class Manifest:
         rel = job.relpath.as_posix()
         path = self.output / rel
         topic = self.workspace.catalog.topics[job.topic]  # the audit record reads the validated topics
-        self.entries[rel] = {
+        self.changes[rel] = self.entries[rel] = {
             "path": rel,
+            "brand": job.brand,
             "topic": job.topic,
             "kind": job.kind,
             "length": job.length,
@@ -281,6 +238,7 @@ class Manifest:
             "large_print": job.large,
             "translation_status": topic.translation_status(job.lang),
             "review_status": topic.meta.review.status,
+            "version": version_id(key),
             "pages": pages,
             "size": path.stat().st_size,
             "sha256": self.digests.of(path, ours=True),
@@ -288,20 +246,67 @@ class Manifest:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(seconds, 3),
         }
-        self.dirty = True
 
     def remove(self, job: Job) -> None:
         """Forget an output that failed to build."""
-        if self.entries.pop(job.relpath.as_posix(), None) is not None:
-            self.dirty = True
+        rel = job.relpath.as_posix()
+        if self.entries.pop(rel, None) is not None or rel in self.changes:
+            self.changes[rel] = None
 
     def save(self, *, final: bool = False) -> None:
-        """Write the manifest (and the digests) if anything changed: always when final, else at
-        most once per CHECKPOINT seconds."""
-        if not self.dirty or (not final and time.monotonic() - self.saved_at < self.CHECKPOINT):
+        """Merge this build's changes into the manifest on disk: always when final, else at most
+        once per CHECKPOINT seconds."""
+        if not self.changes or (not final and time.monotonic() - self.saved_at < self.CHECKPOINT):
             return
-        data = {"generator": f"handouts {__version__}", "outputs": [self.entries[k] for k in sorted(self.entries)]}
-        write_atomic(self.output / MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+        self.output.mkdir(parents=True, exist_ok=True)
+        with locked(self.output / LOCK):
+            merged = load_manifest(self.output)  # what other builds saved meanwhile
+            for rel, entry in self.changes.items():
+                if entry is None:
+                    merged.pop(rel, None)
+                else:
+                    merged[rel] = entry
+            data = {"generator": f"handouts {__version__}", "outputs": [merged[k] for k in sorted(merged)]}
+            write_atomic(self.output / MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+        self.entries = merged
+        self.changes = {}
         self.digests.save()
-        self.dirty = False
         self.saved_at = time.monotonic()
+
+
+#: The fields every manifest entry has, with their types; an entry without them is ignored.
+_ENTRY_FIELDS = {"path": str, "key": str, "size": int, "sha256": str, "pages": int}
+
+
+def load_manifest(output: Path) -> dict[str, dict[str, Any]]:
+    """Return the manifest's well-formed entries by output path; nothing if it is missing or damaged."""
+    try:
+        data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
+        outputs = data["outputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(outputs, list):
+        return {}
+    return {
+        entry["path"]: entry for entry in outputs
+        if isinstance(entry, dict) and all(isinstance(entry.get(k), t) for k, t in _ENTRY_FIELDS.items())
+    }
+
+
+LOCK = ".manifest.lock"
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on path (a lock file) while the block runs."""
+    with open(path, "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: builds into one folder at once are not merged there
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -12,11 +12,10 @@ from . import yamlio
 from .errors import ContentError, Problem
 from .files import OutsideError, contained
 from .model import LanguageCode, Strict, Text, validation_problems
+from .vocabulary import Paper
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 FontFamily = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,62}$")]
-#: The papers of handouts.planning.PAPERS (a test keeps the two the same).
-Paper = Literal["letter", "a4"]
 
 
 class Colors(Strict):

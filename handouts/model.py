@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from .errors import Problem
 from .languages import LanguageCodeError, check_code
+from .vocabulary import LENGTHS, Length
 
 if TYPE_CHECKING:
     from .yamlio import Document
 
-#: The lengths of handouts.planning.LENGTHS (a test keeps the two the same).
-Length = Literal["brief", "standard", "detailed"]
-_LENGTHS: tuple[Length, ...] = get_args(Length)
+_LENGTHS = LENGTHS
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]

@@ -6,11 +6,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cache import version_id
 from .compose import Composer
 from .errors import HandoutsError, UsageError, display_path
+from .facts import LayoutFacts, wants_colours
 from .files import contained, write_atomic
 from .i18n import format_date
 from .languages import font_stack
@@ -22,6 +25,7 @@ from .select import select
 from .workspace import Workspace
 
 if TYPE_CHECKING:
+    from .batch import Keys
     from .render import Rendered
 
 
@@ -40,20 +44,33 @@ class Builder:
         """Return the font families of one handout: brand font, Noto Sans, the script's fonts."""
         return font_stack(job.lang, self.workspace.config.clinic.font)
 
-    def layout(self, job: Job, personal: Personal | None = None) -> Any:
+    @cached_property
+    def keys(self) -> Keys:
+        """Return the keys of this workspace's outputs (their inputs' digests)."""
+        from .batch import Keys
+
+        return Keys(self.workspace)
+
+    def layout(self, job: Job, personal: Personal | None = None, key: str | None = None) -> Any:
         """Lay out one handout into pages (a WeasyPrint Document)."""
-        return self.renderer.layout(self.html(job, personal), self.workspace.root, self.fonts(job))
+        return self.renderer.layout(self.html(job, personal, key), self.workspace.root, self.fonts(job))
 
-    def render(self, job: Job, personal: Personal | None = None) -> Rendered:
+    def render(self, job: Job, personal: Personal | None = None, key: str | None = None, *,
+               measure_colours: bool = False) -> Rendered:
         """Make one handout's PDF in memory."""
-        return self.renderer.render(self.html(job, personal), self.workspace.root, self.fonts(job))
+        return self.renderer.render(self.html(job, personal, key), self.workspace.root, self.fonts(job),
+                                    measure_colours=measure_colours)
 
-    def html(self, job: Job, personal: Personal | None = None) -> str:
+    def html(self, job: Job, personal: Personal | None = None, key: str | None = None) -> str:
         """Return the HTML of one handout."""
-        return self.composer.compose(job.lang, job.kind, self.template_context(job, personal))
+        return self.composer.compose(job.lang, job.kind, self.template_context(job, personal, key))
 
-    def template_context(self, job: Job, personal: Personal | None = None) -> dict[str, Any]:
-        """Return what the templates of one handout see: plain, read-only data, nothing to call."""
+    def template_context(self, job: Job, personal: Personal | None = None, key: str | None = None) -> dict[str, Any]:
+        """Return what the templates of one handout see: plain, read-only data, nothing to call.
+
+        key is the output's key (batch.Keys) when the caller has it; its short form is the
+        version id printed in the footer and the PDF's keywords.
+        """
         ws = self.workspace
         topic = ws.catalog.topics[job.topic]
         view = select(topic, job.kind, job.length, job.lang)
@@ -76,15 +93,19 @@ class Builder:
             "link": link,
             "document_date": document_date(topic),
             "follow_up": format_date(personal.follow_up, job.lang) if personal.follow_up else "",
+            "version_id": version_id(key or self.keys.key(job)),
         }
         return {name: plain(value) for name, value in context.items()}
 
-    def build_one(self, job: Job, target: Path, personal: Personal | None = None) -> Result:
+    def build_one(self, job: Job, target: Path, personal: Personal | None = None, key: str | None = None) -> Result:
         """Make one PDF and move it into place at target; never leave a partial file.
 
-        target "-" writes the PDF to standard output.
+        target "-" writes the PDF to standard output. Without patient fields, the result carries
+        the layout facts `check` reuses.
         """
-        rendered = self.render(job, personal)
+        key = key or self.keys.key(job)
+        measure = wants_colours(job) and not personal
+        rendered = self.render(job, personal, key, measure_colours=measure)
         try:
             if str(target) == "-":
                 sys.stdout.buffer.write(rendered.pdf)
@@ -93,9 +114,10 @@ class Builder:
                 write_atomic(target, rendered.pdf)
         except OSError as exc:
             raise HandoutsError(f"cannot write {display_path(target)}: {exc.strerror or exc}") from None
-        return Result(job, target, rendered.pages)
+        facts = None if personal else LayoutFacts(rendered.pages, rendered.colours)
+        return Result(job, target, rendered.pages, version=version_id(key), facts=facts)
 
-    def make(self, job: Job, target: Path, personal: Personal | None = None) -> Result:
+    def make(self, job: Job, target: Path, personal: Personal | None = None, key: str | None = None) -> Result:
         """Make one handout into target and return its Result; never raise for a failure of this handout.
 
         The one function every door (CLI, library, packets, workers) makes a handout through: any
@@ -103,7 +125,7 @@ class Builder:
         on. Only Ctrl-C and SystemExit pass.
         """
         try:
-            return self.build_one(job, target, personal)
+            return self.build_one(job, target, personal, key)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one bad handout fails alone

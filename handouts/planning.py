@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import HandoutsError, UsageError, display_path
 from .summary import catalog_summary
-from .workspace import Workspace
+from .vocabulary import DEFAULT_BRAND, LENGTHS, PAGE_BUDGET, PAPERS
 
-LENGTHS: tuple[str, ...] = ("brief", "standard", "detailed")
-#: Pages each length may fill: brief must fit exactly one page.
-PAGE_BUDGET: dict[str, int] = {"brief": 1, "standard": 2, "detailed": 4}
-PAPERS: tuple[str, ...] = ("letter", "a4")
+if TYPE_CHECKING:
+    from .facts import LayoutFacts
+from .workspace import Workspace
 
 
 @dataclass(frozen=True, order=True)
@@ -30,12 +30,14 @@ class Job:
     lang: str
     paper: str
     large: bool = False
+    brand: str = DEFAULT_BRAND
 
     @property
     def relpath(self) -> Path:
-        """Return the path below the output folder: <lang>/<topic>/<kind>-<length>-<paper>[-large].pdf."""
+        """Return the path below the output folder: [<brand>/]<lang>/<topic>/<kind>-<length>-<paper>[-large].pdf."""
         suffix = "-large" if self.large else ""
-        return Path(self.lang) / self.topic / f"{self.kind}-{self.length}-{self.paper}{suffix}.pdf"
+        brand = Path(self.brand) if self.brand != DEFAULT_BRAND else Path()
+        return brand / self.lang / self.topic / f"{self.kind}-{self.length}-{self.paper}{suffix}.pdf"
 
     @property
     def budget(self) -> int:
@@ -48,7 +50,8 @@ class Job:
         return "exactly 1" if self.length == "brief" and not self.large else f"at most {self.budget}"
 
     def __str__(self) -> str:
-        return f"{self.topic} {self.kind} {self.length} {self.lang} {self.paper}{' large' if self.large else ''}"
+        brand = f" for {self.brand}" if self.brand != DEFAULT_BRAND else ""
+        return f"{self.topic} {self.kind} {self.length} {self.lang} {self.paper}{' large' if self.large else ''}{brand}"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class Result:
     path: Path | None = None
     pages: int = 0
     error: str | None = None
+    #: The short id of the inputs' digest, printed in the PDF's footer and metadata.
+    version: str | None = None
+    #: What `check` would measure of its layout, when the build recorded it.
+    facts: LayoutFacts | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,9 +80,11 @@ class Result:
 
 @dataclass
 class Report:
-    """Every result of one build, in order."""
+    """What one build, packet or print did: every result in order, what was up to date, what was refused."""
 
     results: list[Result] = field(default_factory=list)
+    skipped: list[Job] = field(default_factory=list)
+    refused: list[tuple[Job, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Result]:

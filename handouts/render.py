@@ -28,6 +28,8 @@ class Rendered:
 
     pdf: bytes
     pages: int
+    #: The text colours of the pages (handouts.contrast), when asked for.
+    colours: tuple[Any, ...] = ()
 
 
 class Renderer:
@@ -144,7 +146,8 @@ class Renderer:
             raise RenderError(self.fetcher.refused[0])
         return document
 
-    def render(self, html: str, base_url: Path, fonts: tuple[str, ...] = ("Noto Sans",)) -> Rendered:
+    def render(self, html: str, base_url: Path, fonts: tuple[str, ...] = ("Noto Sans",), *,
+               measure_colours: bool = False) -> Rendered:
         """Lay out html and return the PDF bytes and page count.
 
         Images (SVG images above all) are drawn only now: any WeasyPrint refused or could not draw
@@ -160,7 +163,12 @@ class Renderer:
             raise RenderError(problems[0])
         if self.fetcher.refused:
             raise RenderError(self.fetcher.refused[0])
-        return Rendered(pdf, len(document.pages))
+        colours: tuple[Any, ...] = ()
+        if measure_colours:
+            from .contrast import text_colours
+
+            colours = tuple(text_colours(document))
+        return Rendered(pdf, len(document.pages), colours)
 
 
 class _ResourceProblems(logging.Handler):

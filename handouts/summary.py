@@ -1,26 +1,25 @@
 """A summary of the catalog (topics, kinds, languages and their status, codes), kept as JSON.
 
-Listing the catalog and planning a build need only this summary. It is kept in
-output/.handouts-summary.json, stamped with the size, change times and inode of every file it
-comes from (handouts.yaml, each topic file, and this package's code), so a repeat `handouts list`,
-or a `handouts build` with a misspelt name, reads one small file instead of importing pydantic and
-validating every topic. Any change to those files, a new or removed file included, makes a new
-summary; invalid content is never summarized, so its errors are reported every time. The file is
-data, never code: a damaged or altered one is ignored, and the next change replaces it.
+Listing the catalog and planning a build need only this summary. It is kept in the workspace's
+cache folder (handouts.cache), keyed by the digests of every file it comes from (handouts.yaml,
+each topic file, and this package's code), so a repeat `handouts list`, or a `handouts build` with
+a misspelt name, reads small files instead of importing pydantic and validating every topic. Any
+change to those files, a new or removed file included, makes a new summary; invalid content is
+never summarized, so its errors are reported every time. The file is data, never code: a damaged
+or altered one is ignored, and the next change replaces it. It decides nothing about safety:
+the review gate and the manifest read the validated topics.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from .files import settled, write_atomic
+from .cache import Digests, cache_dir, code_files, load_json, save_json
 from .workspace import CONFIG_FILE, Workspace
 
-CACHE = ".handouts-summary.json"
-_FORMAT = 2
-_PACKAGE = Path(__file__).resolve().parent
+SUMMARY = "summary.json"
+DIGESTS = "digests.json"
 
 
 def matches_code(codes: list[str], code: str) -> bool:
@@ -29,23 +28,18 @@ def matches_code(codes: list[str], code: str) -> bool:
     return any(c.startswith(query) or query.startswith(c) for c in codes)
 
 
-def catalog_summary(workspace: Workspace) -> dict[str, Any]:
+def catalog_summary(workspace: Workspace, digests: Digests | None = None) -> dict[str, Any]:
     """Return what the listing shows, from the cache when no file it comes from has changed."""
-    cache = workspace.output_dir / CACHE
-    stamp, all_settled = _stamp(workspace)
-    try:
-        kept = json.loads(cache.read_text(encoding="utf-8"))
-        if kept.get("format") == _FORMAT and kept.get("stamp") == stamp and _well_formed(kept["summary"]):
-            return dict(kept["summary"])
-    except (OSError, ValueError, AttributeError, KeyError, TypeError):
-        pass
-    summary = _summarize(workspace)
-    if all_settled:  # a file changed in the last seconds might change again unseen: don't keep it yet
-        data = {"format": _FORMAT, "stamp": stamp, "summary": summary}
-        try:
-            write_atomic(cache, json.dumps(data, ensure_ascii=False).encode())
-        except OSError:
-            pass  # a read-only workspace still lists; it just does not get faster
+    folder = cache_dir(workspace.root)
+    digests = digests or Digests(folder / DIGESTS)
+    stamp = digests.combined(summary_inputs(workspace))
+    kept = load_json(folder / SUMMARY)
+    if isinstance(kept, dict) and kept.get("stamp") == stamp and _well_formed(kept.get("summary")):
+        return dict(kept["summary"])
+    summary = summarize(workspace)
+    if digests.all_settled:  # a file changed in the last seconds might change again unseen: don't keep it yet
+        save_json(folder / SUMMARY, {"stamp": stamp, "summary": summary})
+        digests.save()
     return summary
 
 
@@ -68,7 +62,8 @@ def _well_formed(summary: Any) -> bool:
     )
 
 
-def _summarize(workspace: Workspace) -> dict[str, Any]:
+def summarize(workspace: Workspace) -> dict[str, Any]:
+    """Return the summary from the validated catalog."""
     return {
         "paper": workspace.config.defaults.paper,
         "topics": [
@@ -84,32 +79,18 @@ def _summarize(workspace: Workspace) -> dict[str, Any]:
     }
 
 
-def _stamp(workspace: Workspace) -> tuple[list[list[Any]], bool]:
-    """Return (name, size, mtime, ctime, inode) of every file the summary depends on, and whether
-    every content file was last changed long enough ago to trust that stamp.
+def summary_inputs(workspace: Workspace) -> list[Path]:
+    """Return every file the summary comes from: the config, each topic file, the package's code.
 
-    The package's own code is stamped too, so a new version of handouts makes a new summary.
+    Topic folders are listed too (as names), so a new or removed topic or language changes it.
     """
-    content = [workspace.root / CONFIG_FILE]
+    paths = [workspace.root / CONFIG_FILE, *code_files()]
     topics = workspace.topics_dir
     try:
         folders = sorted(p for p in topics.iterdir() if p.is_dir() and not p.name.startswith("."))
     except OSError:
         folders = []
     for folder in folders:
-        content.append(folder)
-        content.extend(sorted(folder.glob("*.yaml")))
-    stamp: list[list[Any]] = []
-    all_settled = True
-    for path in (*content, *sorted(_PACKAGE.glob("*.py"))):
-        try:
-            stat = path.stat()
-        except OSError:  # gone since the folder was read: no cache this time
-            stamp.append([str(path), None])
-            all_settled = False
-            continue
-        stamp.append([str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino])
-        if path.suffix != ".py":
-            all_settled = all_settled and settled(stat)
-    stamp.append([str(topics), topics.is_dir()])
-    return stamp, all_settled
+        paths.append(folder)  # a folder counts by its name (its bytes cannot be read)
+        paths.extend(sorted(folder.glob("*.yaml")))
+    return paths

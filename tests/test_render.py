@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from handouts import Builder, Job, Workspace
@@ -33,7 +35,9 @@ def test_metadata_language_and_outline(ws):
     assert facts.title == "Hoja de prueba"
     assert facts.author == "Test Clinic"
     assert facts.subject == "Un resumen corto."
-    assert facts.keywords == "test, overview, M54.31"
+    assert re.fullmatch(r"test, overview, M54\.31, version [0-9a-f]{10}", facts.keywords)
+    version = facts.keywords.rsplit(" ", 1)[1]
+    assert f"Version {version}" in facts.text  # the same id in the footer, on every page
     assert facts.lang == "es"
     assert facts.tagged
     assert facts.outline == ["Hoja de prueba", "Busque ayuda ahora", "Primera sección", "Fuentes"]

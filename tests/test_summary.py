@@ -8,7 +8,10 @@ import subprocess
 import sys
 import time
 
-from handouts.summary import CACHE
+from handouts.cache import CACHE_DIR
+from handouts.summary import SUMMARY
+
+CACHE = f"{CACHE_DIR}/{SUMMARY}"
 
 from .conftest import ES
 
@@ -36,7 +39,7 @@ def test_a_repeat_list_reads_the_summary_without_validating(write_workspace):
     root = write_workspace({"data/topics/test/es.yaml": ES})
     _age(root)
     first, validated = _in_a_new_process(root, "list")
-    assert validated and (root / "output" / CACHE).is_file()
+    assert validated and (root / CACHE).is_file()
     second, validated_again = _in_a_new_process(root, "list")
     assert second == first and not validated_again
     assert first.splitlines()[1] == "test   overview  draft   source  draft  M54.31"
@@ -46,7 +49,7 @@ def test_the_summary_follows_every_change(run, write_workspace):
     root = write_workspace({"data/topics/test/es.yaml": ES})
     _age(root, 120)
     run("-w", root, "list")
-    assert (root / "output" / CACHE).is_file()
+    assert (root / CACHE).is_file()
     topic = root / "data/topics/test/topic.yaml"
     topic.write_text(topic.read_text(encoding="utf-8").replace("M54.31", "M54.32"), encoding="utf-8")  # same size
     (root / "data/topics/test/fr.yaml").write_text(ES.replace("language: es", "language: fr"), encoding="utf-8")
@@ -74,12 +77,13 @@ def test_a_damaged_or_altered_summary_is_not_trusted(run, write_workspace):
     root = write_workspace({"data/topics/test/es.yaml": ES})
     _age(root)
     expected = run("-w", root, "list").stdout
-    cache = root / "output" / CACHE
+    cache = root / CACHE
     cache.write_text("{not json", encoding="utf-8")
     assert run("-w", root, "list").stdout == expected
+    run("-w", root, "list")
     good = json.loads(cache.read_text(encoding="utf-8"))
-    for damage in ({"format": 0}, {"summary": {"paper": "letter", "topics": "nonsense"}},
-                   {"summary": {"paper": "letter", "topics": [{"id": "test", "kinds": "overview"}]}}):
+    for damage in ({"format": 0}, {"data": []}, {"data": {**good["data"], "summary": {"paper": "letter", "topics": "x"}}},
+                   {"data": {**good["data"], "summary": {"paper": "letter", "topics": [{"id": "test", "kinds": "o"}]}}}):
         cache.write_text(json.dumps({**good, **damage}), encoding="utf-8")  # the stamp still matches
         assert run("-w", root, "list").stdout == expected
 
@@ -88,10 +92,10 @@ def test_reviewed_only_never_trusts_the_summary(run, write_workspace, tmp_path):
     root = write_workspace({"data/topics/test/es.yaml": ES})
     _age(root)
     run("-w", root, "list")
-    cache = root / "output" / CACHE
+    cache = root / CACHE
     data = json.loads(cache.read_text(encoding="utf-8"))
-    topic = data["summary"]["topics"][0]
-    topic["review"], topic["languages"]["es"] = "reviewed", "reviewed"  # someone edits output/
+    topic = data["data"]["summary"]["topics"][0]
+    topic["review"], topic["languages"]["es"] = "reviewed", "reviewed"  # someone edits the cache
     cache.write_text(json.dumps(data), encoding="utf-8")
     result = run("-w", root, "build", "test", "-l", "brief", "--lang", "es", "--reviewed-only", "-o", tmp_path / "o")
     assert result.exit_code == 1 and "refused: test overview brief es letter" in result.stderr
@@ -101,14 +105,13 @@ def test_reviewed_only_never_trusts_the_summary(run, write_workspace, tmp_path):
 def test_files_changed_seconds_ago_are_not_summarized_yet(run, write_workspace):
     root = write_workspace({"data/topics/test/es.yaml": ES})  # just written: may change again unseen
     assert run("-w", root, "list").exit_code == 0
-    assert not (root / "output" / CACHE).exists()
+    assert not (root / CACHE).exists()
 
 
 def test_a_read_only_workspace_still_lists(run, write_workspace):
     root = write_workspace({"data/topics/test/es.yaml": ES})
     _age(root)
-    (root / "output").mkdir()
-    (root / "output" / CACHE).mkdir()  # cannot be replaced by a file
+    (root / CACHE).mkdir(parents=True)  # cannot be replaced by a file
     assert run("-w", root, "list").exit_code == 0
 
 
@@ -121,12 +124,10 @@ def test_a_misspelt_name_is_reported_from_the_summary(write_workspace):
         assert not validated, args
 
 
-def test_the_light_constants_match_the_schema():
-    from typing import get_args
-
-    from handouts.config import Paper
-    from handouts.model import Length
-    from handouts.planning import LENGTHS, PAGE_BUDGET, PAPERS
-
-    assert get_args(Length) == LENGTHS == tuple(PAGE_BUDGET)
-    assert get_args(Paper) == PAPERS
+def test_read_only_commands_write_nothing_into_output(run, write_workspace):
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    _age(root)
+    for args in (["list"], ["list"], ["check", "--no-render"]):
+        run("-w", root, *args)
+    assert not (root / "output").exists()
+    assert (root / CACHE).is_file()
