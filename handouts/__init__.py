@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .pipeline import Builder, build
+    from .commands import build
+    from .pipeline import Builder
     from .planning import Job, Report, Result, plan
     from .workspace import Workspace
 
@@ -20,10 +21,14 @@ def __getattr__(name: str) -> Any:
         from . import planning as _plan
 
         return getattr(_plan, name)
-    if name in ("Builder", "build"):
-        from . import pipeline as _pipeline
+    if name == "Builder":
+        from .pipeline import Builder
 
-        return getattr(_pipeline, name)
+        return Builder
+    if name == "build":
+        from .commands import build
+
+        return build
     if name == "Workspace":
         from .workspace import Workspace
 

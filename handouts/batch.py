@@ -68,7 +68,8 @@ def _files_below(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def _up_to_date(output: Path, entry: dict[str, Any] | None, key: str, digests: Digests) -> bool:
+def up_to_date(output: Path, entry: dict[str, Any] | None, key: str, digests: Digests) -> bool:
+    """Return whether an output exists, unchanged, with the manifest entry of this key."""
     if entry is None or entry.get("key") != key:
         return False
     path = output / entry["path"]
@@ -141,7 +142,7 @@ def build_catalog(
     todo: dict[Job, str] = {}
     for job in jobs:
         key = keys.key(job)
-        if not force and _up_to_date(output, manifest.get(job), key, digests):
+        if not force and up_to_date(output, manifest.get(job), key, digests):
             report.skipped.append(job)
             if on_skip:
                 on_skip(job)

@@ -288,30 +288,50 @@ def _check_pages_and_contrast(
     report: CheckReport, workspace: Workspace, topics: Sequence[str], large_print: Sequence[bool],
     workers: int | None = None,
 ) -> None:
-    from .batch import in_workers
+    from .batch import Keys, in_workers
+    from .cache import Digests, cache_dir
     from .contrast import format_ratio
+    from .facts import FactsCache, LayoutFacts
     from .planning import plan
+    from .summary import DIGESTS
 
-    jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print)
-    colours: dict[tuple[str, str], Any] = {}
+    jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print, validated=True)
+    digests = Digests(cache_dir(workspace.root) / DIGESTS)
+    keys = {job: key for job, key in zip(jobs, map(Keys(workspace, digests).key, jobs), strict=True)}
+    cache = FactsCache(workspace)
+    # Handouts a build (or an earlier check) laid out from exactly these inputs are not laid out again.
+    found: dict[Any, LayoutFacts | str] = {job: facts for job in jobs if (facts := cache.get(keys[job]))}
+    todo = [job for job in jobs if job not in found]
     try:
-        for job, pages, error, found in in_workers(workspace, _layout_facts, jobs, _layout_died, workers, ordered=True):
-            subject = str(job)
-            if error is not None:
-                report.add("pages", "error", subject, error)
-                continue
-            budget, rule = job.budget, job.budget_rule
-            over = pages - budget
-            if over > 0:
-                report.add("pages", "error", subject,
-                           f"{pages} pages, {over} over the {job.length} budget ({rule})")
+        for job, pages, error, measured in in_workers(workspace, _layout_facts, todo, _layout_died, workers):
+            if error is None:
+                found[job] = LayoutFacts(pages, tuple(measured))
+                cache.add(keys[job], found[job])
             else:
-                report.add("pages", "ok", subject, f"{pages} page{'s' if pages != 1 else ''} ({rule})")
-            for colour in found:
-                colours.setdefault((colour.fg, colour.bg), colour)
+                found[job] = error
     except HandoutsError as exc:  # no Builder: the templates or styles cannot be loaded at all
         report.add("pages", "error", "all", "; ".join(exc.lines()))
         return
+    finally:
+        cache.save()
+        digests.save()
+    if len(todo) < len(jobs):
+        report.add("pages", "note", "all", f"laid out {len(todo)} of {len(jobs)} handouts; the others' pages and "
+                   "colours come from builds of exactly the same inputs")
+    colours: dict[tuple[str, str], Any] = {}
+    for job in jobs:
+        subject, facts = str(job), found[job]
+        if isinstance(facts, str):
+            report.add("pages", "error", subject, facts)
+            continue
+        budget, rule = job.budget, job.budget_rule
+        over = facts.pages - budget
+        if over > 0:
+            report.add("pages", "error", subject, f"{facts.pages} pages, {over} over the {job.length} budget ({rule})")
+        else:
+            report.add("pages", "ok", subject, f"{facts.pages} page{'s' if facts.pages != 1 else ''} ({rule})")
+        for colour in facts.colours:
+            colours.setdefault((colour.fg, colour.bg), colour)
     for colour in sorted(colours.values(), key=lambda c: c.ratio):
         size = f"{colour.size_pt:g} pt{' bold' if colour.bold else ''}"
         message = (f"text {colour.fg} on {colour.bg}: {format_ratio(colour.ratio)} at {size} "
@@ -325,6 +345,7 @@ def _layout_facts(builder: Any, job: Any) -> tuple[Any, int, str | None, list[An
     Colours are read from the detailed Letter handouts in normal print, which show every kind of box.
     """
     from .contrast import text_colours
+    from .facts import wants_colours
     from .pipeline import failure
 
     try:
@@ -333,8 +354,7 @@ def _layout_facts(builder: Any, job: Any) -> tuple[Any, int, str | None, list[An
         raise
     except BaseException as exc:  # noqa: BLE001 - one bad handout is one error row; the report goes on
         return job, 0, failure(exc), []
-    detailed = job.length == "detailed" and job.paper == PAPERS[0] and not job.large
-    return job, len(document.pages), None, text_colours(document) if detailed else []
+    return job, len(document.pages), None, text_colours(document) if wants_colours(job) else []
 
 
 def _layout_died(job: Any, why: str) -> tuple[Any, int, str | None, list[Any]]:

@@ -51,6 +51,8 @@ def reports_errors(func: F) -> F:
         except HandoutsError as exc:
             if debug:
                 raise
+            for line in exc.notes():
+                click.echo(line, err=True)
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             ctx.exit(exc.exit_code)
@@ -156,8 +158,10 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     that goes only to the file named with -o (or to standard output with -o -); they are
     never written to a log, a cache, a manifest or a file name.
     """
-    from .errors import HandoutsError, UsageError, display_path
-    from .planning import Result, only_reviewed, plan
+    from . import commands
+    from .errors import UsageError, display_path
+    from .personal import Personal
+    from .planning import Job, Result
 
     ws = _workspace(ctx)
     if not topics and not all_topics:
@@ -165,17 +169,15 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
 
         names = sorted(t["id"] for t in catalog_summary(ws)["topics"])
         raise UsageError(f"name a topic or use --all; available: {', '.join(names)}")
-    jobs = plan(ws, topics, kinds, lengths, langs, papers, (large_print,))
-    if ws.config.defaults.reviewed_only if reviewed_only is None else reviewed_only:
-        jobs, refused = only_reviewed(ws, jobs)
-        for job, reason in refused:
-            click.echo(f"refused: {job}: {reason} (--reviewed-only)", err=True)
-        if not jobs:
-            raise HandoutsError(
-                f"nothing to build: all {len(refused)} chosen handouts are unreviewed drafts (--reviewed-only)"
-            )
+    personal = Personal(patient_name, clinician, follow_up.date() if follow_up else None, note)
+    single = commands.single_file(output)
+    if output is not None and str(output) == "-":
+        quiet = True  # standard output carries the PDF; messages go to standard error
+    done = 0
 
     def show(result: Result) -> None:
+        nonlocal done
+        done += result.ok
         if not result.ok:
             click.echo(f"failed: {result.job}: {result.error}", err=True)
             return
@@ -185,65 +187,43 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
         if not quiet:
             click.echo(f"wrote {display_path(result.path)} ({result.pages} page{'s' if result.pages != 1 else ''})")
 
-    from .personal import Personal
+    def refused(job: Job, reason: str) -> None:
+        click.echo(f"refused: {job}: {reason} (--reviewed-only)", err=True)
 
-    personal = Personal(patient_name, clinician, follow_up.date() if follow_up else None, note)
-    to_stdout = output is not None and str(output) == "-"
-    if to_stdout:
-        quiet = True  # standard output carries the PDF; messages go to standard error
-    single = output is not None and (to_stdout or output.suffix.lower() == ".pdf")
-    if output is not None:
-        from .files import check_output_target
+    def build(on_result: Callable[[Result], None], on_skip: Callable[[Job], None] | None = None,
+              on_start: Callable[[int], None] | None = None) -> Any:
+        return commands.build(
+            ws, topics=topics, kinds=kinds, lengths=lengths, langs=langs, papers=papers, large_print=large_print,
+            output=output, personal=personal or None, reviewed_only=reviewed_only, workers=workers, force=force,
+            overwrite=overwrite, on_result=on_result, on_skip=on_skip, on_refused=refused, on_start=on_start,
+        )
 
-        check_output_target(output, ws.root, overwrite, folder=not single)
-    if not personal and not single:
-        from .batch import build_catalog
-
-        done = 0
-
-        def counted(show_result: Callable[[Result], None]) -> Callable[[Result], None]:
-            def on_result(result: Result) -> None:
-                nonlocal done
-                done += result.ok
-                show_result(result)
-            return on_result
-
-        if sys.stdout.isatty() and not quiet and len(jobs) > 1:
+    try:
+        if sys.stdout.isatty() and not quiet and not single:
             # On a terminal: a progress bar instead of a line per handout; problems still print.
-            with click.progressbar(length=len(jobs), label="Building", show_pos=True) as bar:
+            with click.progressbar(length=0, label="Building", show_pos=True) as bar:
                 def progress(result: Result) -> None:
                     if not result.ok or result.over_budget:
                         show(result)
+                    else:
+                        nonlocal done
+                        done += 1
                     bar.update(1)
 
-                try:
-                    batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force,
-                                          on_result=counted(progress), on_skip=lambda _job: bar.update(1))
-                except KeyboardInterrupt:
-                    batch = None
-        else:
-            try:
-                batch = build_catalog(ws, jobs, output or ws.output_dir, workers=workers, force=force,
-                                      on_result=counted(show))
-            except KeyboardInterrupt:
-                batch = None
-        if batch is None:
-            click.echo(f"interrupted: {done} handouts built in this run are kept and recorded; "
-                       "run the same command again to build the rest.", err=True)
-            ctx.exit(130)
-        click.echo(f"{len(batch.built)} built, {len(batch.skipped)} up to date, {len(batch.failed)} failed.")
-        if batch.failed:
-            ctx.exit(1)
-        return
-    from .pipeline import Builder
+                def start(total: int) -> None:
+                    bar.length = total
 
-    report = Builder(ws).build(jobs, output or ws.output_dir, show, personal)
-    if to_stdout:
-        click.echo(f"{len(report.built)} built, {len(report.failed)} failed.", err=True)
-        if report.failed:
-            ctx.exit(1)
-        return
-    click.echo(f"{len(report.built)} built, {len(report.failed)} failed.")
+                report = build(progress, lambda _job: bar.update(1), start)
+        else:
+            report = build(show)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: {done} handouts built in this run are kept and recorded; "
+                   "run the same command again to build the rest.", err=True)
+        ctx.exit(130)
+    if single:
+        click.echo(f"{len(report.built)} built, {len(report.failed)} failed.", err=str(output) == "-")
+    else:
+        click.echo(f"{len(report.built)} built, {len(report.skipped)} up to date, {len(report.failed)} failed.")
     if report.failed:
         ctx.exit(1)
 
@@ -274,9 +254,10 @@ def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_
     """
     import json
 
-    from .check import format_report, run_checks
+    from . import commands
+    from .check import format_report
 
-    report = run_checks(_workspace(ctx), topics, render=not no_render, workers=workers)
+    report = commands.check(_workspace(ctx), topics, render=not no_render, workers=workers)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     else:
@@ -294,10 +275,12 @@ def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="The packet's file name, or - for standard output.")
 @click.option("--overwrite", is_flag=True, help="Let -o replace an existing file that is not a PDF.")
+@click.option("--reviewed-only/--any-status", default=None,
+              help="Refuse the packet if any part is not fully reviewed (default from handouts.yaml).")
 @click.pass_context
 @reports_errors
 def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length: str, paper: str | None,
-                   large_print: bool, output: Path, overwrite: bool) -> None:
+                   large_print: bool, output: Path, overwrite: bool, reviewed_only: bool | None) -> None:
     """Combine handouts into one PDF for printing: each starts on a right-hand page.
 
     ITEMS are topic:kind (one handout) or topic (all its kinds), in the order to print.
@@ -307,20 +290,16 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
       handouts packet sciatica:overview sciatica:faq kratom:caution --lang es -o paquete.pdf
       handouts packet sciatica --lang es -o - | lp
     """
+    from . import commands
     from .errors import display_path
-    from .files import check_output_target
-    from .packet import make_packet, packet_jobs
-    from .pipeline import Builder
 
-    ws = _workspace(ctx)
-    check_output_target(output, ws.root, overwrite)
-    builder = Builder(ws)
-    jobs = packet_jobs(builder, items, length, lang, paper or ws.config.defaults.paper, large_print)
-    pages = make_packet(builder, jobs, output)
+    _report, pages = commands.packet(_workspace(ctx), items, output, lang=lang, length=length, paper=paper,
+                                     large_print=large_print, reviewed_only=reviewed_only, overwrite=overwrite)
+    count = len(_report.results)
     if str(output) == "-":  # standard output carries the PDF; the message goes to standard error
-        click.echo(f"wrote standard output ({len(jobs)} handouts, {pages} pages)", err=True)
+        click.echo(f"wrote standard output ({count} handouts, {pages} pages)", err=True)
     else:
-        click.echo(f"wrote {display_path(output)} ({len(jobs)} handouts, {pages} pages)")
+        click.echo(f"wrote {display_path(output)} ({count} handouts, {pages} pages)")
 
 
 @main.command("init")

@@ -30,6 +30,10 @@ class HandoutsError(Exception):
         """Return the lines to show the user, one per problem."""
         return [str(self)]
 
+    def notes(self) -> list[str]:
+        """Return lines that explain the error, shown before it (e.g. each handout a gate refused)."""
+        return []
+
 
 class UsageError(HandoutsError):
     """A command-line value (topic, kind, length, language, paper) is not known."""

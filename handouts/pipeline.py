@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
 from datetime import UTC
 from functools import cached_property
 from pathlib import Path
@@ -12,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import version_id
 from .compose import Composer
-from .errors import HandoutsError, UsageError, display_path
+from .errors import HandoutsError, display_path
 from .facts import LayoutFacts, wants_colours
 from .files import contained, write_atomic
 from .i18n import format_date
 from .languages import font_stack
 from .personal import Personal
 from .plain import plain
-from .planning import Job, Report, Result, plan
+from .planning import Job, Result
 from .qr import handout_url, link_for
 from .select import select
 from .workspace import Workspace
@@ -131,34 +130,6 @@ class Builder:
         except BaseException as exc:  # noqa: BLE001 - one bad handout fails alone
             return Result(job, error=failure(exc))
 
-    def build(
-        self,
-        jobs: Sequence[Job],
-        output: Path,
-        on_result: Callable[[Result], None] | None = None,
-        personal: Personal | None = None,
-    ) -> Report:
-        """Make every job into output/<relpath>; go on past failures and report them all.
-
-        output may name a .pdf file (or "-", standard output) when there is exactly one job.
-        A handout with patient fields goes only to such a named file, never into the catalog.
-        """
-        single = str(output) == "-" or output.suffix.lower() == ".pdf"
-        if single and len(jobs) != 1:
-            raise UsageError(f"-o {output} names one file, but these choices make {len(jobs)} handouts; give a folder")
-        if personal and not single:
-            raise UsageError(
-                "a handout with patient fields goes only to a file you name: add -o NAME.pdf, or -o - for "
-                "standard output, and choose one topic, kind, length and language"
-            )
-        report = Report()
-        for job in jobs:
-            result = self.make(job, output if single else output / job.relpath, personal)
-            report.results.append(result)
-            if on_result is not None:
-                on_result(result)
-        return report
-
 
 def failure(exc: BaseException) -> str:
     """Return one line that says why a handout failed, in the user's words where we can."""
@@ -186,20 +157,3 @@ def document_date(topic: Any) -> str:
         return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     review = topic.meta.review
     return (review.reviewed_on or topic.meta.updated_on).isoformat()
-
-
-def build(
-    workspace: Workspace | Path | None = None,
-    *,
-    topics: Sequence[str] = (),
-    kinds: Sequence[str] = (),
-    lengths: Sequence[str] = (),
-    langs: Sequence[str] = (),
-    papers: Sequence[str] = (),
-    output: Path | None = None,
-    on_result: Callable[[Result], None] | None = None,
-) -> Report:
-    """Build handouts: the library entry point behind `handouts build`."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
-    jobs = plan(ws, topics, kinds, lengths, langs, papers)
-    return Builder(ws).build(jobs, output or ws.output_dir, on_result)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import HandoutsError, UsageError, display_path
-from .summary import catalog_summary
+from .summary import catalog_summary, summarize
 from .vocabulary import DEFAULT_BRAND, LENGTHS, PAGE_BUDGET, PAPERS
 
 if TYPE_CHECKING:
@@ -114,9 +114,15 @@ def plan(
     langs: Sequence[str] = (),
     papers: Sequence[str] = (),
     large_print: Sequence[bool] = (False,),
+    *,
+    validated: bool = False,
 ) -> list[Job]:
-    """Return the jobs for the chosen values; an empty choice means every value there is."""
-    summary = catalog_summary(workspace)
+    """Return the jobs for the chosen values; an empty choice means every value there is.
+
+    By default the names are checked against the cached catalog summary, which is quick; with
+    validated, against the validated topics, as everything that is made or refused must be.
+    """
+    summary = summarize(workspace) if validated else catalog_summary(workspace)
     catalog = {t["id"]: t for t in summary["topics"]}
     if not catalog:
         raise HandoutsError(f"no topics in {display_path(workspace.topics_dir)}; see README: adding a topic")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -41,12 +42,15 @@ class Workspace:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+
     @classmethod
-    def open(cls, path: Path | None = None) -> Workspace:
-        """Open the workspace at path, or the one around the current folder."""
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
+        """Open the workspace at path (a str or a Path), or the one around the current folder."""
         if path is not None and not (Path(path) / CONFIG_FILE).is_file():
             raise HandoutsError(f"no {CONFIG_FILE} in {path}; run 'handouts init {path}' to make one")
-        return cls(find_root(path))
+        return cls(find_root(None if path is None else Path(path)))
 
     @cached_property
     def config(self) -> Config:

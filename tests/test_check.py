@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import json
 import socket
 import sys
@@ -244,3 +246,26 @@ def test_french_is_measured_but_not_gated(write_workspace):
     notes = [f for f in findings(root, level="note") if f[0] == "readability"]
     assert notes[0][2:] == ("test overview brief fr", "Kandel-Moles reading ease 83.7 (measured; no limit set)")
     assert not errors(root)
+
+
+def test_check_reuses_what_builds_laid_out(run, write_workspace, tmp_path):
+    """check after build lays out nothing again; after an edit, only the edited language's handouts."""
+    import time as _time
+
+    from .conftest import ES
+
+    root = write_workspace({"data/topics/test/es.yaml": ES})
+    then = _time.time() - 60  # settled files: their digests are remembered between runs
+    for path in root.rglob("*"):
+        os.utime(path, (then, then))
+    for large in ([], ["--large-print"]):
+        assert run("-w", root, "build", "test", "-p", "letter", "-p", "a4", *large).exit_code == 0
+    result = run("-w", root, "check", "--jobs", "1")
+    assert "laid out 0 of 24 handouts" in result.output
+    es = root / "data/topics/test/es.yaml"
+    es.write_text(es.read_text(encoding="utf-8").replace("Un resumen corto.", "Un resumen muy corto."),
+                  encoding="utf-8")
+    os.utime(es, (then + 30, then + 30))
+    result = run("-w", root, "check", "--jobs", "1")
+    assert "laid out 12 of 24 handouts" in result.output  # es: 3 lengths x 2 papers x normal and large
+    assert "laid out 0 of 24 handouts" in run("-w", root, "check", "--jobs", "1").output

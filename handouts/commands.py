@@ -1,0 +1,237 @@
+"""The engine behind every door: build, packet and check, with the review gate, for the CLI and the library.
+
+MkDocs' `commands` layer is the model: each door (the command line, `handouts.build()`, packets,
+the coming web page and cluster builds) declares its options and calls a function here; nothing a
+door needs (planning, the review gate, the choice between one file and a catalog, patient
+fields, output targets) lives in the door. A rule enforced here holds at every door.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import HandoutsError, UsageError
+from .planning import Job, Report, Result, only_reviewed, plan
+from .vocabulary import DEFAULT_BRAND
+from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .check import CheckReport
+    from .personal import Personal
+
+WorkspaceLike = Workspace | str | os.PathLike[str] | None
+OnResult = Callable[[Result], None]
+OnJob = Callable[[Job], None]
+
+
+def open_workspace(workspace: WorkspaceLike) -> Workspace:
+    """Return a Workspace for a Workspace, a path (str or PathLike), or None (the current folder's)."""
+    if isinstance(workspace, Workspace):
+        return workspace
+    return Workspace.open(None if workspace is None else Path(workspace))
+
+
+def reviewed_only_default(workspace: Workspace) -> bool:
+    """Return handouts.yaml's defaults.reviewed_only, read from the file itself (never a cache).
+
+    Read with the YAML reader alone, so a rebuild with nothing to do stays quick; an invalid config
+    is reported by the full validation that any real work goes through.
+    """
+    from . import yamlio
+    from .errors import ContentError
+    from .workspace import CONFIG_FILE
+
+    try:
+        data = yamlio.load(workspace.root / CONFIG_FILE, workspace.root).data
+    except ContentError:
+        return bool(workspace.config.defaults.reviewed_only)  # raises the config's errors
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    return isinstance(defaults, dict) and defaults.get("reviewed_only") is True
+
+
+def gate(
+    workspace: Workspace, jobs: Sequence[Job], reviewed_only: bool | None
+) -> tuple[list[Job], list[tuple[Job, str]]]:
+    """The review gate: with reviewed_only (default: handouts.yaml's), refuse every unreviewed handout.
+
+    Reads the validated topics. Raises when nothing is left to make.
+    """
+    if not (reviewed_only_default(workspace) if reviewed_only is None else reviewed_only):
+        return list(jobs), []
+    kept, refused = only_reviewed(workspace, jobs)
+    if not kept:
+        raise RefusedError(refused)
+    return kept, refused
+
+
+class RefusedError(HandoutsError):
+    """Every chosen handout is an unreviewed draft and the review gate is on."""
+
+    def __init__(self, refused: list[tuple[Job, str]]) -> None:
+        self.refused = refused
+        super().__init__(
+            f"nothing to build: all {len(refused)} chosen handouts are unreviewed drafts (--reviewed-only)"
+        )
+
+    def notes(self) -> list[str]:
+        return [f"refused: {job}: {reason} (--reviewed-only)" for job, reason in self.refused]
+
+
+def single_file(output: Path | None) -> bool:
+    """Return whether output names one file (a .pdf, or "-" for standard output) rather than a folder."""
+    return output is not None and (str(output) == "-" or output.suffix.lower() == ".pdf")
+
+
+def build(
+    workspace: WorkspaceLike = None,
+    *,
+    topics: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    lengths: Sequence[str] = (),
+    langs: Sequence[str] = (),
+    papers: Sequence[str] = (),
+    large_print: bool | Sequence[bool] = False,
+    output: str | os.PathLike[str] | None = None,
+    personal: Personal | None = None,
+    reviewed_only: bool | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    overwrite: bool = False,
+    brand: str = DEFAULT_BRAND,
+    on_result: OnResult | None = None,
+    on_skip: OnJob | None = None,
+    on_refused: Callable[[Job, str], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> Report:
+    """Build handouts: one named file (output NAME.pdf or "-"), or a catalog into a folder.
+
+    A catalog build is incremental and runs in worker processes; a handout with patient fields
+    goes only to one named file and is never recorded anywhere. The review gate holds either way.
+    The callbacks report each handout as it is made, found up to date or refused; on_start gets
+    the number of handouts chosen.
+    """
+    from .files import check_output_target
+
+    ws = open_workspace(workspace)
+    out = Path(output) if output is not None else None
+    single = single_file(out)
+    if personal and not single:
+        raise UsageError(
+            "a handout with patient fields goes only to a file you name: add -o NAME.pdf, or -o - for "
+            "standard output, and choose one topic, kind, length and language"
+        )
+    if out is not None:
+        check_output_target(out, ws.root, overwrite, folder=not single)
+    large = (large_print,) if isinstance(large_print, bool) else tuple(large_print)
+    choice = dict(topics=topics, kinds=kinds, lengths=lengths, langs=langs, papers=papers, large_print=large)
+    jobs = _with_brand(plan(ws, **choice), brand)  # names checked against the catalog summary: quick
+    if single and len(jobs) != 1:
+        raise UsageError(f"-o {out} names one file, but these choices make {len(jobs)} handouts; give a folder")
+    folder = out if out is not None and not single else ws.output_dir
+    if on_start:
+        on_start(len(jobs))
+    gated = reviewed_only if reviewed_only is not None else reviewed_only_default(ws)
+    if not single and not gated and not force and _all_up_to_date(ws, jobs, folder):
+        report = Report(skipped=list(jobs))  # nothing to do: neither pydantic nor WeasyPrint was imported
+        for job in jobs:
+            if on_skip:
+                on_skip(job)
+        return report
+    jobs = _with_brand(plan(ws, **choice, validated=True), brand)  # what is made comes from validated topics
+    kept, refused = gate(ws, jobs, gated)
+    for job, reason in refused:
+        if on_refused:
+            on_refused(job, reason)
+    if single:
+        from .pipeline import Builder
+
+        assert out is not None
+        result = Builder(ws).make(kept[0], out, personal)
+        if on_result:
+            on_result(result)
+        return Report(results=[result], refused=refused)
+    from .batch import build_catalog
+
+    report = build_catalog(ws, kept, folder, workers=workers, force=force, on_result=on_result, on_skip=on_skip)
+    report.refused.extend(refused)
+    return report
+
+
+def packet(
+    workspace: WorkspaceLike,
+    items: Sequence[str],
+    output: str | os.PathLike[str],
+    *,
+    lang: str = "en",
+    length: str = "standard",
+    paper: str | None = None,
+    large_print: bool = False,
+    reviewed_only: bool | None = None,
+    overwrite: bool = False,
+    brand: str = DEFAULT_BRAND,
+) -> tuple[Report, int]:
+    """Join handouts into one PDF (each starting on a right-hand page); return the report and the pages.
+
+    ITEMS are "topic:kind" or "topic" (all its kinds). The review gate refuses the whole packet if
+    any part of it is a draft, so a packet is never half what was asked for.
+    """
+    from .files import check_output_target
+    from .packet import make_packet, parse_item
+    from .pipeline import Builder
+
+    ws = open_workspace(workspace)
+    out = Path(output)
+    check_output_target(out, ws.root, overwrite)
+    jobs: list[Job] = []
+    for item in items:
+        topic, kind = parse_item(item)
+        jobs.extend(plan(ws, [topic], [kind] if kind else [], [length], [lang], [paper] if paper else [],
+                         (large_print,), validated=True))
+    if not jobs:
+        raise UsageError("name at least one handout, e.g. sciatica:overview")
+    jobs = _with_brand(jobs, brand)
+    kept, refused = gate(ws, jobs, reviewed_only)
+    if refused:
+        raise RefusedError(refused)
+    pages = make_packet(Builder(ws), kept, out)
+    return Report(results=[Result(job, out) for job in kept]), pages
+
+
+def check(
+    workspace: WorkspaceLike,
+    topics: Sequence[str] = (),
+    *,
+    render: bool = True,
+    large_print: bool = True,
+    workers: int | None = None,
+) -> CheckReport:
+    """Run the quality gate: content, translations, reading level, review dates, sources, branding,
+    and (with render) page budgets and colour contrast, reusing the layout facts builds recorded."""
+    from .check import run_checks
+
+    return run_checks(open_workspace(workspace), topics, render=render, large_print=large_print, workers=workers)
+
+
+def _with_brand(jobs: list[Job], brand: str) -> list[Job]:
+    if brand == DEFAULT_BRAND:
+        return jobs
+    from dataclasses import replace
+
+    return [replace(job, brand=brand) for job in jobs]
+
+
+def _all_up_to_date(workspace: Workspace, jobs: Sequence[Job], output: Path) -> bool:
+    """Return whether every job's output exists with its current key: the only thing a cache may conclude."""
+    from .batch import Keys, Manifest, up_to_date
+    from .cache import Digests, cache_dir
+    from .summary import DIGESTS
+
+    digests = Digests(cache_dir(workspace.root) / DIGESTS)
+    keys = Keys(workspace, digests)
+    manifest = Manifest(workspace, output, digests)
+    done = all(up_to_date(output, manifest.get(job), keys.key(job), digests) for job in jobs)
+    digests.save()
+    return done
