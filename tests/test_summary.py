@@ -11,9 +11,9 @@ import time
 from handouts.cache import CACHE_DIR
 from handouts.summary import SUMMARY
 
-CACHE = f"{CACHE_DIR}/{SUMMARY}"
-
 from .conftest import ES
+
+CACHE = f"{CACHE_DIR}/{SUMMARY}"
 
 
 def _age(root, seconds: int = 60) -> None:
