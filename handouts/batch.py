@@ -61,7 +61,7 @@ class Keys:
 
 def _files_below(folder: Path) -> list[Path]:
     """Return the regular files below folder, links not followed (the renderer refuses links out)."""
-    found = []
+    found: list[Path] = []
     for base, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
         found.extend(Path(base) / n for n in names if (Path(base) / n).is_file())
@@ -74,7 +74,7 @@ def up_to_date(output: Path, entry: dict[str, Any] | None, key: str, digests: Di
         return False
     path = output / entry["path"]
     try:
-        return path.stat().st_size == entry["size"] and digests.of(path) == entry["sha256"]
+        return bool(path.stat().st_size == entry["size"] and digests.of(path) == entry["sha256"])
     except OSError:
         return False
 

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from .files import settled, write_atomic
@@ -74,6 +75,8 @@ class Digests:
         just wrote ourselves (ours=True).
         """
         stat = path.stat()
+        if not S_ISREG(stat.st_mode):  # never open a pipe or a device: reading it could block for good
+            raise OSError(f"not a regular file: {path}")
         key = str(path)
         mark = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
         entry = self.unsettled.get(key) or self.known.get(key)

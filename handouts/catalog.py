@@ -211,7 +211,7 @@ def _label(base: tuple[str, ...], key: tuple[str | int, ...]) -> str:
         parts.append(f"{rest[0]}[id={rest[1]}]")
         rest = rest[2:]
         if rest:
-            parts.append(f"block {rest[0] + 1}")
+            parts.append(f"block {int(rest[0]) + 1}")
     else:
         parts.extend(str(r) for r in rest)
     return ".".join(parts)

@@ -6,16 +6,23 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import readability
 from .errors import ContentError, HandoutsError, UsageError
 from .files import OutsideError, contained
 from .i18n import translations
 from .languages import font_stack
-from .planning import LENGTHS, PAPERS
 from .select import select
+from .vocabulary import LENGTHS, PAPERS
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .catalog import Topic
+    from .config import CheckSettings
+    from .contrast import TextColour
+    from .pipeline import Builder
+    from .planning import Job
 
 LEVELS = ("ok", "note", "warning", "error")
 
@@ -102,7 +109,7 @@ def run_checks(
     return report
 
 
-def _check_readability(report: CheckReport, topic: Any, settings: Any) -> None:
+def _check_readability(report: CheckReport, topic: Topic, settings: CheckSettings) -> None:
     limits = settings.readability
     for lang in topic.languages:
         if readability.has_formula(lang):
@@ -137,12 +144,14 @@ def _check_readability(report: CheckReport, topic: Any, settings: Any) -> None:
                 report.add("readability", "ok" if ok else "error", subject, message, hard)
 
 
-def _check_review(report: CheckReport, topic: Any, today: date, warn_days: int) -> None:
+def _check_review(report: CheckReport, topic: Topic, today: date, warn_days: int) -> None:
     review = topic.meta.review
     if review.status != "reviewed":
         report.add("review", "note", topic.id, "draft: not yet reviewed by a clinician")
     else:
         due = review.next_review_due
+        # the schema requires both dates and the reviewer once the status is "reviewed"
+        assert due is not None and review.reviewed_on is not None
         days = (due - today).days
         if days < 0:
             report.add("review", "error", topic.id, f"review overdue: next review was due {due.isoformat()}")
@@ -158,11 +167,12 @@ def _check_review(report: CheckReport, topic: Any, today: date, warn_days: int) 
                        "translation not yet checked by a qualified medical translator")
         elif status == "reviewed":
             tr = topic.languages[lang].translation
+            assert tr is not None and tr.reviewed_on is not None  # the schema requires them when reviewed
             report.add("review", "ok", f"{topic.id} {lang}",
                        f"translation reviewed {tr.reviewed_on.isoformat()} by {tr.reviewed_by}")
 
 
-def _check_sources(report: CheckReport, topic: Any) -> None:
+def _check_sources(report: CheckReport, topic: Topic) -> None:
     insecure = [s.url for s in topic.meta.sources if not s.url.startswith("https://")]
     for url in insecure:
         report.add("sources", "warning", topic.id, f"source URL is not https: {url}")
@@ -218,7 +228,7 @@ def _image_problem(path: Path, folder: Path) -> str | None:
     return "use an SVG, PNG or JPEG file"
 
 
-def _drawing_problem(workspace: Workspace, path: Any) -> str | None:
+def _drawing_problem(workspace: Workspace, path: Path) -> str | None:
     """Draw an image the way a handout does (same fetcher, same rules); return why it cannot be, or None.
 
     An SVG image is drawn only when the PDF is written, and WeasyPrint leaves out one whose
@@ -300,13 +310,18 @@ def _check_pages_and_contrast(
     keys = {job: key for job, key in zip(jobs, map(Keys(workspace, digests).key, jobs), strict=True)}
     cache = FactsCache(workspace)
     # Handouts a build (or an earlier check) laid out from exactly these inputs are not laid out again.
-    found: dict[Any, LayoutFacts | str] = {job: facts for job in jobs if (facts := cache.get(keys[job]))}
+    found: dict[Any, LayoutFacts | str] = {}
+    for job in jobs:
+        known = cache.get(keys[job])
+        if known is not None:
+            found[job] = known
     todo = [job for job in jobs if job not in found]
     try:
         for job, pages, error, measured in in_workers(workspace, _layout_facts, todo, _layout_died, workers):
             if error is None:
-                found[job] = LayoutFacts(pages, tuple(measured))
-                cache.add(keys[job], found[job])
+                laid = LayoutFacts(pages, tuple(measured))
+                found[job] = laid
+                cache.add(keys[job], laid)
             else:
                 found[job] = error
     except HandoutsError as exc:  # no Builder: the templates or styles cannot be loaded at all
@@ -321,7 +336,7 @@ def _check_pages_and_contrast(
     colours: dict[tuple[str, str], Any] = {}
     for job in jobs:
         subject, facts = str(job), found[job]
-        if isinstance(facts, str):
+        if not isinstance(facts, LayoutFacts):
             report.add("pages", "error", subject, facts)
             continue
         budget, rule = job.budget, job.budget_rule
@@ -339,7 +354,7 @@ def _check_pages_and_contrast(
         report.add("contrast", "ok" if colour.ratio >= colour.needed else "error", "brand", message)
 
 
-def _layout_facts(builder: Any, job: Any) -> tuple[Any, int, str | None, list[Any]]:
+def _layout_facts(builder: Builder, job: Job) -> tuple[Job, int, str | None, list[TextColour]]:
     """Lay out one handout (in a worker): its pages, or why it failed, and its text colours.
 
     Colours are read from the detailed Letter handouts in normal print, which show every kind of box.
@@ -357,7 +372,7 @@ def _layout_facts(builder: Any, job: Any) -> tuple[Any, int, str | None, list[An
     return job, len(document.pages), None, text_colours(document) if wants_colours(job) else []
 
 
-def _layout_died(job: Any, why: str) -> tuple[Any, int, str | None, list[Any]]:
+def _layout_died(job: Job, why: str) -> tuple[Job, int, str | None, list[TextColour]]:
     return job, 0, why, []
 
 

@@ -6,9 +6,15 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .planning import Report
+    from .workspace import Workspace
 
 from . import __version__
 
@@ -87,10 +93,10 @@ def main(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
     ctx.obj = {"workspace": workspace, "debug": debug}
 
 
-def _workspace(ctx: click.Context) -> Any:
-    from .workspace import Workspace
+def _workspace(ctx: click.Context) -> Workspace:
+    from .workspace import Workspace as Opened
 
-    return Workspace.open(ctx.find_root().obj["workspace"])
+    return Opened.open(ctx.find_root().obj["workspace"])
 
 
 @main.command("list")
@@ -138,7 +144,7 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
                   output: Path | None, large_print: bool, patient_name: str | None, clinician: str | None,
-                  follow_up: Any, note: str | None, workers: int | None, force: bool, overwrite: bool,
+                  follow_up: datetime | None, note: str | None, workers: int | None, force: bool, overwrite: bool,
                   quiet: bool, reviewed_only: bool | None) -> None:
     """Build handouts as PDF files.
 
@@ -181,17 +187,17 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
         if not result.ok:
             click.echo(f"failed: {result.job}: {result.error}", err=True)
             return
-        if result.over_budget:
+        if result.over_budget and result.path is not None:
             click.echo(f"warning: {display_path(result.path)}: {result.pages} pages, over the {result.job.length} "
                        f"budget ({result.job.budget_rule})", err=True)
-        if not quiet:
+        if not quiet and result.path is not None:
             click.echo(f"wrote {display_path(result.path)} ({result.pages} page{'s' if result.pages != 1 else ''})")
 
     def refused(job: Job, reason: str) -> None:
         click.echo(f"refused: {job}: {reason} (--reviewed-only)", err=True)
 
     def build(on_result: Callable[[Result], None], on_skip: Callable[[Job], None] | None = None,
-              on_start: Callable[[int], None] | None = None) -> Any:
+              on_start: Callable[[int], None] | None = None) -> Report:
         return commands.build(
             ws, topics=topics, kinds=kinds, lengths=lengths, langs=langs, papers=papers, large_print=large_print,
             output=output, personal=personal or None, reviewed_only=reviewed_only, workers=workers, force=force,

@@ -126,8 +126,12 @@ def build(
     if out is not None:
         check_output_target(out, ws.root, overwrite, folder=not single)
     large = (large_print,) if isinstance(large_print, bool) else tuple(large_print)
-    choice = dict(topics=topics, kinds=kinds, lengths=lengths, langs=langs, papers=papers, large_print=large)
-    jobs = _with_brand(plan(ws, **choice), brand)  # names checked against the catalog summary: quick
+
+    def planned(validated: bool) -> list[Job]:
+        jobs = plan(ws, topics, kinds, lengths, langs, papers, large, validated=validated)
+        return _with_brand(jobs, brand)
+
+    jobs = planned(False)  # names checked against the catalog summary: quick
     if single and len(jobs) != 1:
         raise UsageError(f"-o {out} names one file, but these choices make {len(jobs)} handouts; give a folder")
     folder = out if out is not None and not single else ws.output_dir
@@ -140,7 +144,7 @@ def build(
             if on_skip:
                 on_skip(job)
         return report
-    jobs = _with_brand(plan(ws, **choice, validated=True), brand)  # what is made comes from validated topics
+    jobs = planned(True)  # what is made or refused comes from the validated topics
     kept, refused = gate(ws, jobs, gated)
     for job, reason in refused:
         if on_refused:

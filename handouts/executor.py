@@ -157,7 +157,7 @@ class _Pool(Generic[T, R]):
         idle = sum(w.task is None for w in self.workers)
         while len(self.workers) < self.size and idle < pending:
             parent_end, child_end = self.context.Pipe()
-            process = self.context.Process(
+            process = self.context.Process(  # type: ignore[attr-defined]  # typeshed: BaseContext
                 target=_worker_main, args=(child_end, str(self.workspace.root), self.work, self.scratch), daemon=True
             )
             process.start()

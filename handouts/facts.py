@@ -47,6 +47,8 @@ class FactsCache:
     def get(self, key: str) -> LayoutFacts | None:
         """Return the recorded facts of an output, or None."""
         entry = self.new.get(key) or self.known.get(key)
+        if not isinstance(entry, dict):
+            return None
         try:
             from .contrast import TextColour
 

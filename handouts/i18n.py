@@ -51,11 +51,11 @@ def translations(lang: str) -> gettext.NullTranslations:
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
-        if isinstance(message.id, tuple):
-            for index, text in enumerate(message.string):
+        if isinstance(message.id, (tuple, list)):
+            for index, text in enumerate(message.string or ()):
                 if text:
-                    plurals[(message.id[0], index)] = text
-        elif message.string:
+                    plurals[(str(message.id[0]), index)] = str(text)
+        elif isinstance(message.string, str) and message.string:
             messages[message.id] = message.string
     return _CatalogTranslations(messages, plurals, gettext.c2py(catalog.plural_expr))
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .errors import UsageError
-from .planning import PAGE_BUDGET, PAPERS
 from .summary import catalog_summary, matches_code
+from .vocabulary import PAGE_BUDGET, PAPERS
 from .workspace import Workspace
 
 _CELL = {"source": "source", "draft": "draft", "reviewed": "reviewed"}

@@ -6,6 +6,7 @@ import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import UsageError
 from .files import write_atomic
@@ -53,7 +54,7 @@ def make_packet(builder: Builder, jobs: Sequence[Job], target: Path) -> int:
         reader = PdfReader(io.BytesIO(rendered.pdf))
         for page in reader.pages:
             writer.add_page(page)
-        info = reader.metadata or {}
+        info: dict[str, Any] = dict(reader.metadata or {})
         title = str(info.get("/Title") or job)
         titles.append(title)
         writer.add_outline_item(title=title, page_number=start)

@@ -25,6 +25,7 @@ from .workspace import Workspace
 
 if TYPE_CHECKING:
     from .batch import Keys
+    from .catalog import Topic
     from .render import Rendered
 
 
@@ -145,7 +146,7 @@ def failure(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
-def document_date(topic: Any) -> str:
+def document_date(topic: Topic) -> str:
     """Return the PDF's creation date: SOURCE_DATE_EPOCH if set, else the review or update date.
 
     Never the clock, so the same inputs give the same bytes.
@@ -156,4 +157,4 @@ def document_date(topic: Any) -> str:
 
         return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     review = topic.meta.review
-    return (review.reviewed_on or topic.meta.updated_on).isoformat()
+    return str((review.reviewed_on or topic.meta.updated_on).isoformat())

@@ -99,13 +99,3 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
                      if isinstance(v, property) and not n.startswith("_") and n not in names)
     return tuple(names)
 
-
-def callables_in(value: Any, where: str = "") -> list[str]:
-    """Return where anything other than template data sits in value (for tests and assertions)."""
-    if isinstance(value, Record):
-        return [p for name in value for p in callables_in(value[name], f"{where}.{name}" if where else name)]
-    if isinstance(value, tuple):
-        return [p for i, item in enumerate(value) for p in callables_in(item, f"{where}[{i}]")]
-    if isinstance(value, SCALARS) or isinstance(value, Markup):
-        return []
-    return [f"{where}: {type(value).__name__}"]

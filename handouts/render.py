@@ -219,7 +219,7 @@ def _font_faces(path: Path) -> dict[str, str]:
 def _fetcher_class() -> type:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-    class AssetFetcher(URLFetcher):
+    class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
         """A URL fetcher that serves data: URLs and files inside the asset folders, nothing else."""
 
         def __init__(self, roots: list[Path]) -> None:

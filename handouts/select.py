@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
 
 from .catalog import Topic
 from .i18n import format_date, format_month
@@ -63,7 +63,7 @@ def select(topic: Topic, kind: str, length: str, lang: str) -> View:
     review = topic.meta.review
     translation = topic.languages[lang].translation
 
-    def when(value: Any) -> str | None:
+    def when(value: date | None) -> str | None:
         return format_date(value, lang) if value else None
 
     return View(

@@ -84,4 +84,4 @@ def install() -> None:
                 font.to_unicode = to_unicode
 
     setattr(build_fonts_dictionary, _MARK, True)
-    pdf_module.build_fonts_dictionary = build_fonts_dictionary  # type: ignore[attr-defined]
+    pdf_module.build_fonts_dictionary = build_fonts_dictionary

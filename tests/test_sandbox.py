@@ -273,3 +273,16 @@ def test_nothing_outside_reaches_the_pdf(run, write_workspace, tmp_path, secret)
     text = inspect_pdf(tmp_path / "x.pdf").text
     assert "inside" in text
     assert not re.search(SECRET, text)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_pipe_as_a_topic_file_does_not_block_list(tmp_path, write_workspace):
+    import subprocess
+    import sys
+
+    ws = write_workspace()
+    os.mkfifo(ws / "data" / "topics" / "test" / "fr.yaml")
+    proc = subprocess.run([sys.executable, "-m", "handouts", "-w", str(ws), "list"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == "error: data/topics/test/fr.yaml: refused: not a regular file (a named pipe)\n"

@@ -8,6 +8,8 @@ import unicodedata
 
 import pytest
 
+pytestmark = pytest.mark.catalog  # renders the whole shipped catalog
+
 from handouts import Builder, Workspace, plan
 from handouts.languages import text_direction
 from handouts.planning import PAGE_BUDGET
