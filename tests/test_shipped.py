@@ -8,14 +8,14 @@ import unicodedata
 
 import pytest
 
-pytestmark = pytest.mark.catalog  # renders the whole shipped catalog
-
 from handouts import Builder, Workspace, plan
 from handouts.languages import text_direction
 from handouts.planning import PAGE_BUDGET
 
 from .conftest import REPO
 from .pdfs import A4, LETTER, inspect_pdf
+
+pytestmark = pytest.mark.catalog  # renders the whole shipped catalog
 
 WORKSPACE = Workspace(REPO)
 JOBS = plan(WORKSPACE, papers=("letter", "a4"))
