@@ -22,17 +22,38 @@ from . import __version__
 from .errors import HandoutsError, TemplateError, display_path
 from .files import contained
 from .i18n import format_date, translations
+from .languages import text_direction
 from .plain import Record
 
 #: Prefix that names the built-in version of a template, so an override can extend it.
 BUILTIN_PREFIX = "!builtin"
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+#: A run of Latin letters and digits (a phone number, "7-OH", "FDA", "1-800-662-4357"), with the
+#: spaces, dots, hyphens and slashes inside it.
+_LTR_RUN = re.compile(r"([0-9A-Za-z][0-9A-Za-z.\-/+:]*(?:[ \u00a0][0-9A-Za-z][0-9A-Za-z.\-/+:]*)*)")
 
 
-def inline(text: str) -> Markup:
-    """Escape content text, then turn **words** into bold: the only markup content may use."""
-    return Markup(_BOLD.sub(r"<strong>\1</strong>", str(escape(text))))
+def inline(text: str, rtl: bool = False) -> Markup:
+    """Escape content text, then turn **words** into bold: the only markup content may use.
+
+    On a right-to-left page, each run of Latin letters and digits is marked left to right, so a
+    phone number or "7-OH" reads in its own order inside Arabic text (translators need no
+    invisible control characters).
+    """
+    parts = _BOLD.split(str(text))  # odd items were between ** and **
+    html = "".join(
+        (f"<strong>{_directed(part, rtl)}</strong>" if index % 2 else _directed(part, rtl))
+        for index, part in enumerate(parts)
+    )
+    return Markup(html)
+
+
+def _directed(text: str, rtl: bool) -> str:
+    if not rtl:
+        return str(escape(text))
+    return "".join(f'<span dir="ltr">{escape(piece)}</span>' if index % 2 else str(escape(piece))
+                   for index, piece in enumerate(_LTR_RUN.split(text)))
 
 
 def css_string(text: str) -> Markup:
@@ -161,7 +182,7 @@ class Composer:
             lstrip_blocks=True,
         )
         env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-        env.filters["inline"] = inline
+        env.filters["inline"] = partial(inline, rtl=text_direction(lang) == "rtl")
         env.filters["css_string"] = css_string
         env.filters["page_counter"] = page_counter
         env.filters["date"] = lambda value: format_date(value, lang, "medium")

@@ -106,3 +106,12 @@ def test_every_shipped_language_is_shipped():
     ws = Workspace(REPO)
     for topic in ws.catalog:
         assert set(topic.languages) == set(SHIPPED), topic.id
+
+
+def test_latin_runs_read_left_to_right_on_arabic_pages(write_workspace):
+    """Drug names, phone numbers and '7-OH' keep their own order inside Arabic text, with no control characters."""
+    root = write_workspace({"data/topics/test/ar.yaml": AR.replace("ibuprofen", "ibuprofen 7-OH (1-800-662-4357)")})
+    html = Builder(Workspace(root)).html(Job("test", "overview", "brief", "ar", "letter"))
+    assert '<span dir="ltr">ibuprofen 7-OH</span> (<span dir="ltr">1-800-662-4357</span>)' in html
+    english = Builder(Workspace(root)).html(Job("test", "overview", "brief", "en", "letter"))
+    assert '<span dir="ltr">' not in english.split("<main>", 1)[1].split('class="sources', 1)[0]
