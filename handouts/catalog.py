@@ -161,9 +161,10 @@ def _shape(handout: Handout) -> dict[tuple[str | int, ...], tuple[tuple[str | in
 
     shape[("get_help_now",)] = (("get_help_now", "items"), f"{len(handout.get_help_now.items)} items")
     shape[("get_help_now", "note")] = (("get_help_now",), "a note" if handout.get_help_now.note else "no note")
-    for name in ("call_care_team", "questions"):
+    for name in ("call_today", "call_care_team", "questions"):
         box = getattr(handout, name)
-        shape[(name,)] = ((name,), f"{len(box.items)} items in {'/'.join(box.lengths)}" if box else "absent")
+        shown = f" in {'/'.join(box.lengths)}" if box is not None and hasattr(box, "lengths") else ""
+        shape[(name,)] = ((name,), f"{len(box.items)} items{shown}" if box else "absent")
     for group, attr in (("sections", "blocks"), ("faq", "answer")):
         for index, item in enumerate(getattr(handout, group)):
             key = (group, item.id)

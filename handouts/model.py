@@ -136,6 +136,13 @@ class ListBox(Tiered):
     items: tuple[Text, ...] = Field(min_length=1)
 
 
+class UrgentBox(Strict):
+    """The "call your care team today" box: same-day signs, shown at every length like the emergency box."""
+
+    intro: Text | None = None
+    items: tuple[Text, ...] = Field(min_length=1)
+
+
 class Handout(Strict):
     """One kind of handout (overview, faq, caution) in one language."""
 
@@ -144,6 +151,7 @@ class Handout(Strict):
     get_help_now: WarningBox
     sections: tuple[Section, ...] = ()
     faq: tuple[FaqItem, ...] = ()
+    call_today: UrgentBox | None = None
     call_care_team: ListBox | None = None
     questions: ListBox | None = None
 
