@@ -211,7 +211,7 @@ class Source(Strict):
     publisher: Text
     short: Text | None = Field(None, description="a short name for the publisher, e.g. NINDS, for brief handouts")
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
-    accessed: date
+    accessed: date | None = Field(None, description="when someone opened the page; leave it out until someone has")
     kinds: tuple[Slug, ...] = Field((), description="cited only by these kinds of handout; default all")
 
     @property
