@@ -14,6 +14,8 @@ from .errors import ContentError, Problem, display_path
 from .model import Handout, LanguageFile, TopicMeta, validation_problems
 
 TOPIC_FILE = "topic.yaml"
+#: Phrases each language must print (tests/test_shipped.py reads them); not a language file.
+REQUIRED_FILE = "required.yaml"
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def load_topic(folder: Path, root: Path | None = None) -> Topic:
     docs: dict[str, yamlio.Document] = {}
     languages: dict[str, LanguageFile] = {}
     for path in sorted(folder.glob("*.yaml")):
-        if path.name == TOPIC_FILE:
+        if path.name in (TOPIC_FILE, REQUIRED_FILE):
             continue
         doc = _parse(path, root, problems)
         if doc is None:

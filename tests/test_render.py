@@ -149,3 +149,13 @@ def test_call_today_box_comes_before_call_if_at_every_length(write_workspace):
         assert ("It is not better" in text) == (length == "standard")
         if length == "standard":
             assert text.index("today if") < text.index("Call your care team if") < text.index("It is not better")
+
+
+def test_source_without_accessed_date_prints_no_date(write_workspace):
+    topic = TOPIC + "  - title: Not opened yet\n    publisher: FDA\n    url: https://www.fda.gov/example\n"
+    root = write_workspace({"data/topics/test/topic.yaml": topic})
+    text = inspect_pdf(render(root, Job("test", "overview", "standard", "en", "letter")).pdf).text
+    assert "All pages accessed" not in text
+    assert "https://www.nhs.uk/conditions/sciatica/ (accessed Nov 1, 2026)" in text
+    assert "FDA. Not opened yet. https://www.fda.gov/example" in text
+    assert "example (accessed" not in text
