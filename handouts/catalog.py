@@ -14,6 +14,8 @@ from .errors import ContentError, Problem, display_path
 from .model import Handout, LanguageFile, TopicMeta, validation_problems
 
 TOPIC_FILE = "topic.yaml"
+#: Phrases each language must print (tests/test_shipped.py reads them); not a language file.
+REQUIRED_FILE = "required.yaml"
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def load_topic(folder: Path, root: Path | None = None) -> Topic:
     docs: dict[str, yamlio.Document] = {}
     languages: dict[str, LanguageFile] = {}
     for path in sorted(folder.glob("*.yaml")):
-        if path.name == TOPIC_FILE:
+        if path.name in (TOPIC_FILE, REQUIRED_FILE):
             continue
         doc = _parse(path, root, problems)
         if doc is None:
@@ -161,9 +163,10 @@ def _shape(handout: Handout) -> dict[tuple[str | int, ...], tuple[tuple[str | in
 
     shape[("get_help_now",)] = (("get_help_now", "items"), f"{len(handout.get_help_now.items)} items")
     shape[("get_help_now", "note")] = (("get_help_now",), "a note" if handout.get_help_now.note else "no note")
-    for name in ("call_care_team", "questions"):
+    for name in ("call_today", "call_care_team", "questions"):
         box = getattr(handout, name)
-        shape[(name,)] = ((name,), f"{len(box.items)} items in {'/'.join(box.lengths)}" if box else "absent")
+        shown = f" in {'/'.join(box.lengths)}" if box is not None and hasattr(box, "lengths") else ""
+        shape[(name,)] = ((name,), f"{len(box.items)} items{shown}" if box else "absent")
     for group, attr in (("sections", "blocks"), ("faq", "answer")):
         for index, item in enumerate(getattr(handout, group)):
             key = (group, item.id)

@@ -179,6 +179,10 @@ def _check_sources(report: CheckReport, topic: Topic) -> None:
     if not insecure:
         count = len(topic.meta.sources)
         report.add("sources", "ok", topic.id, f"{count} sources, each with title, publisher and https URL")
+    unopened = [s.url for s in topic.meta.sources if s.accessed is None]
+    if unopened:
+        report.add("sources", "note", topic.id,
+                   f"{len(unopened)} sources have no accessed date: a reviewer must open them ({', '.join(unopened)})")
 
 
 def _check_brand(report: CheckReport, workspace: Workspace) -> None:

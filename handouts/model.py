@@ -135,6 +135,13 @@ class ListBox(Tiered):
     items: tuple[Text, ...] = Field(min_length=1)
 
 
+class UrgentBox(Strict):
+    """The "call your care team today" box: same-day signs, shown at every length like the emergency box."""
+
+    intro: Text | None = None
+    items: tuple[Text, ...] = Field(min_length=1)
+
+
 class Handout(Strict):
     """One kind of handout (overview, faq, caution) in one language."""
 
@@ -143,6 +150,7 @@ class Handout(Strict):
     get_help_now: WarningBox
     sections: tuple[Section, ...] = ()
     faq: tuple[FaqItem, ...] = ()
+    call_today: UrgentBox | None = None
     call_care_team: ListBox | None = None
     questions: ListBox | None = None
 
@@ -202,7 +210,7 @@ class Source(Strict):
     publisher: Text
     short: Text | None = Field(None, description="a short name for the publisher, e.g. NINDS, for brief handouts")
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
-    accessed: date
+    accessed: date | None = Field(None, description="when someone opened the page; leave it out until someone has")
     kinds: tuple[Slug, ...] = Field((), description="cited only by these kinds of handout; default all")
 
     @property

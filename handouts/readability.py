@@ -111,7 +111,7 @@ def printed_units(view: View) -> Iterator[str]:
     for item in view.faq:
         yield item.question
         yield from _blocks(item.answer)
-    for lbox in (view.call_care_team, view.questions):
+    for lbox in (view.call_today, view.call_care_team, view.questions):
         if lbox is not None:
             if lbox.intro:
                 yield lbox.intro

@@ -8,7 +8,7 @@ from datetime import date
 from .catalog import Topic
 from .i18n import format_date, format_month
 from .languages import text_direction
-from .model import Block, FaqItem, ListBox, Section, Source, WarningBox
+from .model import Block, FaqItem, ListBox, Section, Source, UrgentBox, WarningBox
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class View:
     get_help_now: WarningBox
     sections: tuple[ShownSection, ...]
     faq: tuple[ShownFaq, ...]
+    call_today: UrgentBox | None
     call_care_team: ListBox | None
     questions: ListBox | None
     sources: tuple[Source, ...]
@@ -77,6 +78,7 @@ def select(topic: Topic, kind: str, length: str, lang: str) -> View:
         get_help_now=handout.get_help_now,
         sections=tuple(_section(s, length) for s in handout.sections if s.shows(length)),
         faq=tuple(_faq(f, length) for f in handout.faq if f.shows(length)),
+        call_today=handout.call_today,
         call_care_team=_box(handout.call_care_team, length),
         questions=_box(handout.questions, length),
         sources=tuple(s for s in topic.meta.sources if not s.kinds or kind in s.kinds),

@@ -135,3 +135,20 @@ def test_config_errors_name_file_line_and_field(write_workspace):
     assert info.value.lines() == [
         "handouts.yaml:4: clinic.colors.primary: string should match pattern '^#[0-9a-fA-F]{6}$'",
     ]
+
+
+CALL_TODAY = "    call_today:\n      items: [You have a fever with back pain]\n    call_care_team:\n      items: [It is not better]\n"
+
+
+def test_call_today_box_is_shown_at_every_length(write_workspace):
+    en = EN + CALL_TODAY.replace("      items: [You have", "      lengths: [standard]\n      items: [You have")
+    root = write_workspace({"data/topics/test/en.yaml": en})
+    assert problems(root) == ["data/topics/test/en.yaml:19: handouts.overview.call_today.lengths: unknown field"]
+
+
+def test_translation_without_the_call_today_box_is_an_error(write_workspace):
+    es = ES + "    call_care_team:\n      items: [No mejora]\n"
+    root = write_workspace({"data/topics/test/en.yaml": EN + CALL_TODAY, "data/topics/test/es.yaml": es})
+    assert problems(root) == [
+        "data/topics/test/es.yaml:7: handouts.overview.call_today: is absent; en.yaml has 1 items"
+    ]

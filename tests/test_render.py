@@ -139,3 +139,29 @@ def test_failed_render_never_leaves_a_partial_file(write_workspace, tmp_path):
         Builder(Workspace(root)).build_one(Job("test", "overview", "brief", "en", "letter"), target)
     assert target.read_bytes() == b"%PDF-old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pdf", "ws"]  # no temporary file left
+
+
+def test_call_today_box_comes_before_call_if_at_every_length(write_workspace):
+    from .conftest import EN
+
+    en = EN + (
+        "    call_today:\n      items: [You have a fever with back pain]\n"
+        "    call_care_team:\n      lengths: [standard]\n      items: [It is not better after a few weeks]\n"
+    )
+    root = write_workspace({"data/topics/test/en.yaml": en})
+    for length in ("brief", "standard", "detailed"):
+        text = inspect_pdf(render(root, Job("test", "overview", length, "en", "letter")).pdf).text
+        assert "Call your care team today if" in text and "You have a fever with back pain" in text
+        assert ("It is not better" in text) == (length == "standard")
+        if length == "standard":
+            assert text.index("today if") < text.index("Call your care team if") < text.index("It is not better")
+
+
+def test_source_without_accessed_date_prints_no_date(write_workspace):
+    topic = TOPIC + "  - title: Not opened yet\n    publisher: FDA\n    url: https://www.fda.gov/example\n"
+    root = write_workspace({"data/topics/test/topic.yaml": topic})
+    text = inspect_pdf(render(root, Job("test", "overview", "standard", "en", "letter")).pdf).text
+    assert "All pages accessed" not in text
+    assert "https://www.nhs.uk/conditions/sciatica/ (accessed Nov 1, 2026)" in text
+    assert "FDA. Not opened yet. https://www.fda.gov/example" in text
+    assert "example (accessed" not in text

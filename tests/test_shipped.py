@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import unicodedata
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from handouts import Builder, Workspace, plan
+from handouts import Builder, Workspace, plan, yamlio
+from handouts.catalog import REQUIRED_FILE
 from handouts.languages import text_direction
 from handouts.planning import PAGE_BUDGET
 
@@ -17,7 +22,9 @@ from .pdfs import A4, LETTER, inspect_pdf
 
 pytestmark = pytest.mark.catalog  # renders the whole shipped catalog
 
-WORKSPACE = Workspace(REPO)
+# HANDOUTS_SHIPPED_WORKSPACE runs these tests on another workspace, e.g. a scratch copy that holds
+# only the languages you are working on.
+WORKSPACE = Workspace(Path(os.environ.get("HANDOUTS_SHIPPED_WORKSPACE", REPO)))
 JOBS = plan(WORKSPACE, papers=("letter", "a4"))
 LARGE = plan(WORKSPACE, papers=("letter", "a4"), large_print=(True,))
 def structure_tags(node) -> list[str]:
@@ -48,6 +55,115 @@ def draft_mark(lang: str) -> str:
     from handouts.i18n import translations
 
     return translations(lang).gettext("Draft: not yet reviewed by a clinician.")
+
+
+# --- required safety phrases: data/topics/<topic>/required.yaml, one list per language ---
+
+#: ICD-10-CM code prefixes of sciatica (M54.3x) and lumbago with sciatica (M54.4x): a topic given
+#: for them carries the full emergency list on every handout.
+SCIATICA_CODES = ("M54.3", "M54.4")
+
+
+@cache
+def required(topic: str) -> dict[str, Any] | None:
+    """Return a topic's required.yaml (rules and per-language phrases), or None if it has none."""
+    path = WORKSPACE.topics_dir / topic / REQUIRED_FILE
+    return yamlio.load(path).data if path.is_file() else None
+
+
+def sciatica_coded(topic: str) -> bool:
+    return any(code.startswith(SCIATICA_CODES) for code in WORKSPACE.catalog.topics[topic].meta.codes)
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text.replace("**", "")).casefold()
+
+
+def _latin(ch: str) -> bool:
+    return ch.isalpha() and ord(ch) < 0x250
+
+
+@cache
+def _pattern(phrase: str) -> re.Pattern[str]:
+    """Match phrase whatever the line breaks and spacing; a Latin letter at an edge ends a word."""
+    chars = [c for c in _normal(phrase) if not c.isspace()]
+    body = r"\s*".join(re.escape(c) for c in chars)
+    start = r"(?<![^\W\d_])" if _latin(chars[0]) else ""
+    end = r"(?![^\W\d_])" if _latin(chars[-1]) else ""
+    return re.compile(start + body + end)
+
+
+def has_phrase(text: str, entry: str | list[str], rtl: bool) -> bool:
+    """Return whether the PDF text has the phrase (or, for a list, any one of the phrases)."""
+    for phrase in [entry] if isinstance(entry, str) else entry:
+        if rtl:  # pypdf gives the runs of a mixed right-to-left line out of order: every word, anywhere
+            if set(letters(_normal(phrase))) <= set(letters(_normal(text))):
+                return True
+        elif _pattern(phrase).search(_normal(text)):
+            return True
+    return False
+
+
+def rules_for(job) -> list[tuple[str, Any]]:
+    """Return (rule, this language's phrases) for every rule of the job's topic that covers its kind."""
+    spec = required(job.topic)
+    if spec is None:
+        return []
+    mine = (spec.get("phrases") or {}).get(job.lang) or {}
+    return [(name, mine.get(name)) for name, rule in spec["rules"].items()
+            if rule["kinds"] == "all" or job.kind in rule["kinds"]]
+
+
+def missing_required(job, text: str) -> list[str]:
+    """List each required phrase of this handout's rules that its PDF text lacks."""
+    rtl = text_direction(job.lang) == "rtl"
+    missing = []
+    for name, phrases in rules_for(job):
+        if phrases is None:
+            continue  # test_required_phrases_for_every_language fails for this language
+        if isinstance(phrases, dict):  # {when, require}: only where a `when` phrase is printed
+            if not any(has_phrase(text, w, rtl) for w in phrases["when"]):
+                continue
+            phrases = phrases["require"]
+        missing.extend(f"{name}: {entry}" for entry in phrases if not has_phrase(text, entry, rtl))
+    return missing
+
+
+def test_every_sciatica_coded_topic_requires_the_emergency_list():
+    for topic in WORKSPACE.catalog:
+        if sciatica_coded(topic.id):
+            spec = required(topic.id)
+            assert spec is not None, f"data/topics/{topic.id}/{REQUIRED_FILE}: missing (sciatica-coded topic)"
+            assert spec["rules"].get("emergency") == {"kinds": "all"}, f"{topic.id}: emergency rule must cover all kinds"
+
+
+@pytest.mark.parametrize(
+    ("topic", "lang"),
+    [(t.id, lang) for t in WORKSPACE.catalog if required(t.id) is not None for lang in t.languages],
+    ids=lambda v: str(v),
+)
+def test_required_phrases_for_every_language(topic, lang):
+    spec = required(topic)
+    mine = (spec.get("phrases") or {}).get(lang)
+    where = f"data/topics/{topic}/{REQUIRED_FILE}"
+    assert mine is not None, (
+        f"{where}: no phrases for '{lang}'. Each language with a translation lists, in its own words, the "
+        f"phrases its handouts must print (see the 'en' block); add them with the translation.")
+    for name in spec["rules"]:
+        phrases = mine.get(name)
+        assert phrases, f"{where}: '{lang}' has no '{name}' phrases"
+        entries = phrases["require"] if isinstance(phrases, dict) else phrases
+        assert all(isinstance(e, str) or (isinstance(e, list) and e) for e in entries), f"{where}: {lang}.{name}"
+    assert not set(mine) - set(spec["rules"]), f"{where}: '{lang}' has phrases for unknown rules"
+
+
+def test_required_phrase_matching():
+    assert has_phrase("Never put heat\non numb skin.", "numb skin", rtl=False)
+    assert has_phrase("NUMBNESS in both\nlegs", "numbness in both legs", rtl=False)
+    assert not has_phrase("the atlas of wheat", "heat", rtl=False)  # whole words only
+    assert has_phrase("热敷袋请用毛\n巾包好", "毛巾包好", rtl=False)  # CJK lines break anywhere
+    assert not has_phrase("热敷袋", "毛巾", rtl=False)
+    assert has_phrase("call 911 now", ["dial 911", "call 911"], rtl=False)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +226,21 @@ def test_shipped_handout(builder, job):
             assert squeeze(item) in text, f"{job}: warning box text missing: {item}"
     if job.topic == "sciatica" and job.lang == "en":
         assert "caudaequina" in text.lower()
+    # The "call your care team today" box, whole, at every length wherever the handout has one;
+    # and every safety phrase of the topic's required.yaml in this language (emergency list,
+    # call-today signs, naloxone and 988, heat cautions wherever heat is mentioned).
+    if handout.call_today is not None:
+        from handouts.i18n import translations
+
+        heading = translations(job.lang).gettext("Call your care team today if")
+        for item in (heading, *handout.call_today.items):
+            if rtl:
+                page = "".join(letters(facts.text))
+                assert all(word in page for word in letters(item)), f"{job}: call-today box text missing: {item}"
+            else:
+                assert squeeze(item) in text, f"{job}: call-today box text missing: {item}"
+    missing = missing_required(job, facts.text)
+    assert not missing, f"{job}: required phrases missing from the PDF: {missing}"
     # Review status on the page, and sources where the length has room for them.
     mark = draft_mark(job.lang)
     if rtl:
