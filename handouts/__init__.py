@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .commands import build
-    from .pipeline import Builder
-    from .planning import Job, Report, Result, plan
-    from .workspace import Workspace
+    from handouts.build.pipeline import Builder
+    from handouts.build.planning import Job, Report, Result, plan
+    from handouts.commands import build
+    from handouts.load.workspace import Workspace
 
 __all__ = ["Builder", "Job", "Report", "Result", "Workspace", "__version__", "build", "plan"]
 
@@ -18,19 +18,19 @@ __all__ = ["Builder", "Job", "Report", "Result", "Workspace", "__version__", "bu
 def __getattr__(name: str) -> Any:
     # Imported on first use so that `handouts --help` never loads pydantic or WeasyPrint.
     if name in ("Job", "Report", "Result", "plan"):
-        from . import planning as _plan
+        from handouts.build import planning as _plan
 
         return getattr(_plan, name)
     if name == "Builder":
-        from .pipeline import Builder
+        from handouts.build.pipeline import Builder
 
         return Builder
     if name == "build":
-        from .commands import build
+        from handouts.commands import build
 
         return build
     if name == "Workspace":
-        from .workspace import Workspace
+        from handouts.load.workspace import Workspace
 
         return Workspace
     raise AttributeError(name)

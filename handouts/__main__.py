@@ -1,3 +1,3 @@
-from .cli import main
+from handouts.cli import main
 
 main()

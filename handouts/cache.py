@@ -24,7 +24,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from .files import settled, write_atomic
+from handouts.files import settled, write_atomic
 
 CACHE_DIR = ".handouts-cache"
 _PACKAGE = Path(__file__).resolve().parent

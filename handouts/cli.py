@@ -13,10 +13,10 @@ import click
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from .planning import Report
-    from .workspace import Workspace
+    from handouts.build.planning import Report
+    from handouts.load.workspace import Workspace
 
-from . import __version__
+from handouts import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,7 +48,7 @@ def reports_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .errors import HandoutsError
+        from handouts.errors import HandoutsError
 
         ctx = click.get_current_context()
         debug = (ctx.find_root().obj or {}).get("debug", False)
@@ -94,7 +94,7 @@ def main(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
 
 
 def _workspace(ctx: click.Context) -> Workspace:
-    from .workspace import Workspace as Opened
+    from handouts.load.workspace import Workspace as Opened
 
     return Opened.open(ctx.find_root().obj["workspace"])
 
@@ -111,7 +111,7 @@ def list_command(ctx: click.Context, code: str | None) -> None:
       handouts list
       handouts list --code M54.31
     """
-    from .listing import format_listing
+    from handouts.load.listing import format_listing
 
     click.echo(format_listing(_workspace(ctx), code))
 
@@ -164,14 +164,14 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     that goes only to the file named with -o (or to standard output with -o -); they are
     never written to a log, a cache, a manifest or a file name.
     """
-    from . import commands
-    from .errors import UsageError, display_path
-    from .personal import Personal
-    from .planning import Job, Result
+    from handouts import commands
+    from handouts.build.planning import Job, Result
+    from handouts.compose.personal import Personal
+    from handouts.errors import UsageError, display_path
 
     ws = _workspace(ctx)
     if not topics and not all_topics:
-        from .summary import catalog_summary
+        from handouts.load.summary import catalog_summary
 
         names = sorted(t["id"] for t in catalog_summary(ws)["topics"])
         raise UsageError(f"name a topic or use --all; available: {', '.join(names)}")
@@ -260,8 +260,8 @@ def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_
     """
     import json
 
-    from . import commands
-    from .check import format_report
+    from handouts import commands
+    from handouts.check.quality import format_report
 
     report = commands.check(_workspace(ctx), topics, render=not no_render, workers=workers)
     if as_json:
@@ -296,8 +296,8 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
       handouts packet sciatica:overview sciatica:faq kratom:caution --lang es -o paquete.pdf
       handouts packet sciatica --lang es -o - | lp
     """
-    from . import commands
-    from .errors import display_path
+    from handouts import commands
+    from handouts.errors import display_path
 
     _report, pages = commands.packet(_workspace(ctx), items, output, lang=lang, length=length, paper=paper,
                                      large_print=large_print, reviewed_only=reviewed_only, overwrite=overwrite)
@@ -318,7 +318,7 @@ def init_command(directory: Path) -> None:
     Example:
       handouts init my-clinic && cd my-clinic && handouts build --all
     """
-    from .scaffold import scaffold
+    from handouts.scaffold import scaffold
 
     for path in scaffold(directory):
         click.echo(f"created {path}")

@@ -13,14 +13,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import HandoutsError, UsageError
-from .planning import Job, Report, Result, only_reviewed, plan
-from .vocabulary import DEFAULT_BRAND
-from .workspace import Workspace
+from handouts.build.planning import Job, Report, Result, only_reviewed, plan
+from handouts.errors import HandoutsError, UsageError
+from handouts.load.workspace import Workspace
+from handouts.vocabulary import DEFAULT_BRAND
 
 if TYPE_CHECKING:
-    from .check import CheckReport
-    from .personal import Personal
+    from handouts.check.quality import CheckReport
+    from handouts.compose.personal import Personal
 
 WorkspaceLike = Workspace | str | os.PathLike[str] | None
 OnResult = Callable[[Result], None]
@@ -40,9 +40,9 @@ def reviewed_only_default(workspace: Workspace) -> bool:
     Read with the YAML reader alone, so a rebuild with nothing to do stays quick; an invalid config
     is reported by the full validation that any real work goes through.
     """
-    from . import yamlio
-    from .errors import ContentError
-    from .workspace import CONFIG_FILE
+    from handouts.errors import ContentError
+    from handouts.load import yamlio
+    from handouts.load.workspace import CONFIG_FILE
 
     try:
         data = yamlio.load(workspace.root / CONFIG_FILE, workspace.root).data
@@ -113,7 +113,7 @@ def build(
     The callbacks report each handout as it is made, found up to date or refused; on_start gets
     the number of handouts chosen.
     """
-    from .files import check_output_target
+    from handouts.files import check_output_target
 
     ws = open_workspace(workspace)
     out = Path(output) if output is not None else None
@@ -150,14 +150,14 @@ def build(
         if on_refused:
             on_refused(job, reason)
     if single:
-        from .pipeline import Builder
+        from handouts.build.pipeline import Builder
 
         assert out is not None
         result = Builder(ws).make(kept[0], out, personal)
         if on_result:
             on_result(result)
         return Report(results=[result], refused=refused)
-    from .batch import build_catalog
+    from handouts.build.batch import build_catalog
 
     report = build_catalog(ws, kept, folder, workers=workers, force=force, on_result=on_result, on_skip=on_skip)
     report.refused.extend(refused)
@@ -182,9 +182,9 @@ def packet(
     ITEMS are "topic:kind" or "topic" (all its kinds). The review gate refuses the whole packet if
     any part of it is a draft, so a packet is never half what was asked for.
     """
-    from .files import check_output_target
-    from .packet import make_packet, parse_item
-    from .pipeline import Builder
+    from handouts.build.packet import make_packet, parse_item
+    from handouts.build.pipeline import Builder
+    from handouts.files import check_output_target
 
     ws = open_workspace(workspace)
     out = Path(output)
@@ -214,7 +214,7 @@ def check(
 ) -> CheckReport:
     """Run the quality gate: content, translations, reading level, review dates, sources, branding,
     and (with render) page budgets and colour contrast, reusing the layout facts builds recorded."""
-    from .check import run_checks
+    from handouts.check.quality import run_checks
 
     return run_checks(open_workspace(workspace), topics, render=render, large_print=large_print, workers=workers)
 
@@ -229,9 +229,9 @@ def _with_brand(jobs: list[Job], brand: str) -> list[Job]:
 
 def _all_up_to_date(workspace: Workspace, jobs: Sequence[Job], output: Path) -> bool:
     """Return whether every job's output exists with its current key: the only thing a cache may conclude."""
-    from .batch import Keys, Manifest, up_to_date
-    from .cache import Digests, cache_dir
-    from .summary import DIGESTS
+    from handouts.build.batch import Keys, Manifest, up_to_date
+    from handouts.cache import Digests, cache_dir
+    from handouts.load.summary import DIGESTS
 
     digests = Digests(cache_dir(workspace.root) / DIGESTS)
     keys = Keys(workspace, digests)

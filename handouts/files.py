@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .errors import HandoutsError, UsageError, display_path
+from handouts.errors import HandoutsError, UsageError, display_path
 
 #: A file changed this recently may change again within the file system's time resolution without
 #: its size or modification time changing, so caches keyed by (size, mtime) do not remember it yet.
@@ -78,7 +78,7 @@ def check_output_target(path: Path, workspace_root: Path, overwrite: bool = Fals
 
 
 def _refuse_inputs(path: Path, workspace_root: Path, shown: str) -> None:
-    from .workspace import builtin_dir
+    from handouts.load.workspace import builtin_dir
 
     resolved = path.resolve()
     root = workspace_root.resolve()

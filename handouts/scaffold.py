@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .errors import HandoutsError
-from .workspace import CONFIG_FILE, builtin_dir
+from handouts.errors import HandoutsError
+from handouts.load.workspace import CONFIG_FILE, builtin_dir
 
 CONFIG_TEMPLATE = """\
 # handouts workspace config. Every field is explained in the README ("Branding").

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from handouts import Builder, Job, Workspace
-from handouts.personal import Personal
+from handouts.compose.personal import Personal
 
 from .conftest import REPO
 from .pdfs import inspect_pdf

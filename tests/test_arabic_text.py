@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 
 from handouts import Workspace, plan
-from handouts.readability import printed_units
-from handouts.select import select
+from handouts.check.readability import printed_units
+from handouts.compose.select import select
 
 from .conftest import REPO
 from .pdfs import inspect_pdf
@@ -248,7 +248,7 @@ def test_every_plain_word_reads_back_in_every_arabic_handout(name, extracted):
 
 
 def test_right_to_left_ligatures_are_written_reversed_and_nothing_else():
-    from handouts.tounicode import visual_text
+    from handouts.render.tounicode import visual_text
 
     assert visual_text("لا") == "ال" and visual_text("لى") == "ىل" and visual_text("لأ") == "أل"
     for text in ("fi", "ffl", "한", "中文", "a", "ل", "1", "ل1", "لa"):

@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from handouts.check import run_checks
-from handouts.workspace import Workspace
+from handouts.check.quality import run_checks
+from handouts.load.workspace import Workspace
 
 from .conftest import EN, ES, TOPIC
 

@@ -143,7 +143,7 @@ def test_a_batch_goes_on_past_a_bad_handout(run, write_workspace, tmp_path):
 
 def _builtin(name: str) -> str:
     from handouts.errors import display_path
-    from handouts.workspace import builtin_dir
+    from handouts.load.workspace import builtin_dir
 
     return display_path(builtin_dir(name))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from handouts.catalog import load_topic
 from handouts.errors import ContentError
-from handouts.workspace import Workspace
+from handouts.load.catalog import load_topic
+from handouts.load.workspace import Workspace
 
 from .conftest import EN, ES
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from handouts import Builder, Workspace, build, plan
-from handouts.personal import Personal
+from handouts.compose.personal import Personal
 
 from .conftest import CONFIG, ES, REPO, TOPIC
 

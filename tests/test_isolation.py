@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from handouts import Workspace
-from handouts.executor import run_jobs
+from handouts.build.executor import run_jobs
 
 from .conftest import EN, ES
 

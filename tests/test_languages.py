@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from handouts import Builder, Job, Workspace
-from handouts.i18n import format_date, po_path, translations
-from handouts.languages import font_stack
+from handouts.compose.i18n import format_date, po_path, translations
+from handouts.load.languages import font_stack
 
 from .conftest import AR, REPO
 from .pdfs import inspect_pdf

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handouts import Builder, Job, Workspace
-from handouts.workspace import builtin_dir
+from handouts.load.workspace import builtin_dir
 
 from .pdfs import inspect_pdf
 

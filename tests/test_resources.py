@@ -97,7 +97,7 @@ def test_check_reports_a_logo_that_cannot_be_drawn(run, write_workspace, caplog)
 
 
 def _fonts_css() -> str:
-    from handouts.workspace import builtin_dir
+    from handouts.load.workspace import builtin_dir
 
     css = (builtin_dir("styles") / "fonts.css").read_text(encoding="utf-8")
     return css.replace("url(fonts/", f"url({(builtin_dir('styles') / 'fonts').as_uri()}/")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from handouts import Builder, Job, Workspace
-from handouts.personal import Personal
+from handouts.compose.personal import Personal
 
 from .conftest import REPO
 from .pdfs import inspect_pdf
@@ -38,7 +38,7 @@ def walk_callables(value, where=""):
     """Everything in value that is not a Record, tuple, str, number, bool, date or None."""
     from datetime import date
 
-    from handouts.plain import Record
+    from handouts.compose.plain import Record
 
     if isinstance(value, Record):
         return [p for name in value for p in walk_callables(value[name], f"{where}.{name}")]
@@ -64,7 +64,7 @@ def test_templates_receive_only_plain_data(topic, kind):
 
 
 def test_template_data_has_no_methods_to_call():
-    from handouts.plain import Record, plain
+    from handouts.compose.plain import Record, plain
 
     record = plain({"items": ("a", "b"), "name": "x"})
     assert isinstance(record, Record)

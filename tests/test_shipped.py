@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from handouts import Builder, Workspace, plan, yamlio
-from handouts.catalog import REQUIRED_FILE
-from handouts.languages import text_direction
-from handouts.planning import PAGE_BUDGET
+from handouts.build.planning import PAGE_BUDGET
+from handouts.load.catalog import REQUIRED_FILE
+from handouts.load.languages import text_direction
 
 from .conftest import REPO
 from .pdfs import A4, LETTER, inspect_pdf
@@ -52,7 +52,7 @@ def letters(text: str) -> list[str]:
 
 def draft_mark(lang: str) -> str:
     """Return the draft mark as the language's catalog words it."""
-    from handouts.i18n import translations
+    from handouts.compose.i18n import translations
 
     return translations(lang).gettext("Draft: not yet reviewed by a clinician.")
 
@@ -230,7 +230,7 @@ def test_shipped_handout(builder, job):
     # and every safety phrase of the topic's required.yaml in this language (emergency list,
     # call-today signs, naloxone and 988, heat cautions wherever heat is mentioned).
     if handout.call_today is not None:
-        from handouts.i18n import translations
+        from handouts.compose.i18n import translations
 
         heading = translations(job.lang).gettext("Call your care team today if")
         for item in (heading, *handout.call_today.items):

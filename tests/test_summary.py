@@ -9,7 +9,7 @@ import sys
 import time
 
 from handouts.cache import CACHE_DIR
-from handouts.summary import SUMMARY
+from handouts.load.summary import SUMMARY
 
 from .conftest import ES
 

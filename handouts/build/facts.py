@@ -1,6 +1,6 @@
 """Layout facts a build records so `handouts check` need not lay the same handout out again.
 
-For each output key (handouts.batch.Keys: every input, the code and the renderer's versions),
+For each output key (handouts.build.batch.Keys: every input, the code and the renderer's versions),
 the pages a handout filled and, for the handouts that show every kind of box, the text colours
 it used. They live in the workspace's cache folder; a damaged file is ignored. They are only
 facts about the layout of exact inputs: whether a handout is safe to print is never read here.
@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from .cache import cache_dir, load_json, save_json
-from .vocabulary import PAPERS
+from handouts.cache import cache_dir, load_json, save_json
+from handouts.vocabulary import PAPERS
 
 if TYPE_CHECKING:
-    from .contrast import TextColour
-    from .planning import Job
-    from .workspace import Workspace
+    from handouts.build.planning import Job
+    from handouts.load.workspace import Workspace
+    from handouts.render.contrast import TextColour
 
 LAYOUT = "layout.json"
 
@@ -50,7 +50,7 @@ class FactsCache:
         if not isinstance(entry, dict):
             return None
         try:
-            from .contrast import TextColour
+            from handouts.render.contrast import TextColour
 
             return LayoutFacts(int(entry["pages"]), tuple(TextColour(**c) for c in entry["colours"]))
         except (TypeError, KeyError, ValueError):

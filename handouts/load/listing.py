@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .errors import UsageError
-from .summary import catalog_summary, matches_code
-from .vocabulary import PAGE_BUDGET, PAPERS
-from .workspace import Workspace
+from handouts.errors import UsageError
+from handouts.load.summary import catalog_summary, matches_code
+from handouts.load.workspace import Workspace
+from handouts.vocabulary import PAGE_BUDGET, PAPERS
 
 _CELL = {"source": "source", "draft": "draft", "reviewed": "reviewed"}
 

@@ -1,6 +1,6 @@
 """Planning: which handouts to make: the jobs for the chosen topics, kinds, lengths, languages and papers.
 
-Planning reads only the catalog summary (handouts.summary), so a misspelt name is reported
+Planning reads only the catalog summary (handouts.load.summary), so a misspelt name is reported
 without importing pydantic, Jinja2 or WeasyPrint.
 """
 
@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import HandoutsError, UsageError, display_path
-from .summary import catalog_summary, summarize
-from .vocabulary import DEFAULT_BRAND, LENGTHS, PAGE_BUDGET, PAPERS
+from handouts.errors import HandoutsError, UsageError, display_path
+from handouts.load.summary import catalog_summary, summarize
+from handouts.vocabulary import DEFAULT_BRAND, LENGTHS, PAGE_BUDGET, PAPERS
 
 if TYPE_CHECKING:
-    from .facts import LayoutFacts
-from .workspace import Workspace
+    from handouts.build.facts import LayoutFacts
+from handouts.load.workspace import Workspace
 
 
 @dataclass(frozen=True, order=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import yamlio
-from .errors import ContentError, Problem, display_path
-from .model import Handout, LanguageFile, TopicMeta, validation_problems
+from handouts.errors import ContentError, Problem, display_path
+from handouts.load import yamlio
+from handouts.load.model import Handout, LanguageFile, TopicMeta, validation_problems
 
 TOPIC_FILE = "topic.yaml"
 #: Phrases each language must print (tests/test_shipped.py reads them); not a language file.

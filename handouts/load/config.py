@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationError
 
-from . import yamlio
-from .errors import ContentError, Problem
-from .files import OutsideError, contained
-from .model import LanguageCode, Strict, Text, validation_problems
-from .vocabulary import Paper
+from handouts.errors import ContentError, Problem
+from handouts.files import OutsideError, contained
+from handouts.load import yamlio
+from handouts.load.model import LanguageCode, Strict, Text, validation_problems
+from handouts.vocabulary import Paper
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 FontFamily = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,62}$")]

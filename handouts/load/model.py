@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from .errors import Problem
-from .languages import LanguageCodeError, check_code
-from .vocabulary import LENGTHS, Length
+from handouts.errors import Problem
+from handouts.load.languages import LanguageCodeError, check_code
+from handouts.vocabulary import LENGTHS, Length
 
 if TYPE_CHECKING:
-    from .yamlio import Document
+    from handouts.load.yamlio import Document
 
 _LENGTHS = LENGTHS
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from . import tounicode
-from .errors import HandoutsError, RenderError, display_path
-from .files import contained
+from handouts.errors import HandoutsError, RenderError, display_path
+from handouts.files import contained
+from handouts.render import tounicode
 
 #: Stylesheets every handout gets, looked up by name along the styles search path.
 STYLESHEETS = ("handout.css", "custom.css")
@@ -28,7 +28,7 @@ class Rendered:
 
     pdf: bytes
     pages: int
-    #: The text colours of the pages (handouts.contrast), when asked for.
+    #: The text colours of the pages (handouts.render.contrast), when asked for.
     colours: tuple[Any, ...] = ()
 
 
@@ -165,7 +165,7 @@ class Renderer:
             raise RenderError(self.fetcher.refused[0])
         colours: tuple[Any, ...] = ()
         if measure_colours:
-            from .contrast import text_colours
+            from handouts.render.contrast import text_colours
 
             colours = tuple(text_colours(document))
         return Rendered(pdf, len(document.pages), colours)

@@ -18,12 +18,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Joiner
 from markupsafe import Markup, escape
 
-from . import __version__
-from .errors import HandoutsError, TemplateError, display_path
-from .files import contained
-from .i18n import format_date, translations
-from .languages import text_direction
-from .plain import Record
+from handouts import __version__
+from handouts.compose.i18n import format_date, translations
+from handouts.compose.plain import Record
+from handouts.errors import HandoutsError, TemplateError, display_path
+from handouts.files import contained
+from handouts.load.languages import text_direction
 
 #: Prefix that names the built-in version of a template, so an override can extend it.
 BUILTIN_PREFIX = "!builtin"
@@ -89,7 +89,7 @@ DATE_METHODS = frozenset({"isoformat", "strftime", "isoweekday", "weekday"})
 class HandoutSandbox(ImmutableSandboxedEnvironment):
     """The sandbox templates run in: a call is allowed only if it is on an explicit allow-list.
 
-    Templates get plain data (handouts.plain), so the only things they can call are Jinja's own
+    Templates get plain data (handouts.compose.plain), so the only things they can call are Jinja's own
     (macros, blocks, loop helpers), the gettext functions, the sandbox's bounded range, and the
     harmless methods of strings and dates listed above.
     """

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .catalog import Topic
-from .i18n import format_date, format_month
-from .languages import text_direction
-from .model import Block, FaqItem, ListBox, Section, Source, UrgentBox, WarningBox
+from handouts.compose.i18n import format_date, format_month
+from handouts.load.catalog import Topic
+from handouts.load.languages import text_direction
+from handouts.load.model import Block, FaqItem, ListBox, Section, Source, UrgentBox, WarningBox
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import HandoutsError
+from handouts.errors import HandoutsError
 
 if TYPE_CHECKING:  # imported when used: `handouts list` and `--help` stay quick without pydantic
-    from .catalog import Catalog
-    from .config import Config
+    from handouts.load.catalog import Catalog
+    from handouts.load.config import Config
 
 CONFIG_FILE = "handouts.yaml"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def builtin_dir(name: str) -> Path:
@@ -55,14 +55,14 @@ class Workspace:
     @cached_property
     def config(self) -> Config:
         """Return the validated handouts.yaml."""
-        from .config import load_config
+        from handouts.load.config import load_config
 
         return load_config(self.root / CONFIG_FILE, self.root)
 
     @cached_property
     def catalog(self) -> Catalog:
         """Return every topic, validated."""
-        from .catalog import load_catalog
+        from handouts.load.catalog import load_catalog
 
         return load_catalog(self.topics_dir, self.root)
 

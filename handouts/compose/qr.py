@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import HandoutsError
+from handouts.errors import HandoutsError
 
 
 @dataclass(frozen=True)

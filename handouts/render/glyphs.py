@@ -9,8 +9,8 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .errors import display_path
-from .files import OutsideError, contained
+from handouts.errors import display_path
+from handouts.files import OutsideError, contained
 
 FONT_CSS = "fonts.css"
 

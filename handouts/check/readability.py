@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .select import View
+from handouts.compose.select import View
 
 #: Languages with a formula, and what it measures.
 FORMULAS = {

@@ -8,21 +8,21 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import readability
-from .errors import ContentError, HandoutsError, UsageError
-from .files import OutsideError, contained
-from .i18n import translations
-from .languages import font_stack
-from .select import select
-from .vocabulary import LENGTHS, PAPERS
-from .workspace import Workspace
+from handouts.check import readability
+from handouts.compose.i18n import translations
+from handouts.compose.select import select
+from handouts.errors import ContentError, HandoutsError, UsageError
+from handouts.files import OutsideError, contained
+from handouts.load.languages import font_stack
+from handouts.load.workspace import Workspace
+from handouts.vocabulary import LENGTHS, PAPERS
 
 if TYPE_CHECKING:
-    from .catalog import Topic
-    from .config import CheckSettings
-    from .contrast import TextColour
-    from .pipeline import Builder
-    from .planning import Job
+    from handouts.build.pipeline import Builder
+    from handouts.build.planning import Job
+    from handouts.load.catalog import Topic
+    from handouts.load.config import CheckSettings
+    from handouts.render.contrast import TextColour
 
 LEVELS = ("ok", "note", "warning", "error")
 
@@ -186,7 +186,7 @@ def _check_sources(report: CheckReport, topic: Topic) -> None:
 
 
 def _check_brand(report: CheckReport, workspace: Workspace) -> None:
-    from .glyphs import declared_fonts, font_problem
+    from handouts.render.glyphs import declared_fonts, font_problem
 
     clinic = workspace.config.clinic
     if clinic.logo:
@@ -240,8 +240,8 @@ def _drawing_problem(workspace: Workspace, path: Path) -> str | None:
     """
     from html import escape
 
-    from .errors import display_path
-    from .render import Renderer
+    from handouts.errors import display_path
+    from handouts.render.pdf import Renderer
 
     renderer = Renderer(workspace.search_path("styles"), workspace.asset_roots(), workspace.root)
     html = f'<html lang="en"><title>logo</title><img src="{escape(path.resolve().as_uri())}" alt="logo"></html>'
@@ -280,7 +280,7 @@ def language_texts(workspace: Workspace, topics: Sequence[Any], lang: str) -> li
 
 
 def _check_glyphs(report: CheckReport, workspace: Workspace, topics: Sequence[Any]) -> None:
-    from .glyphs import declared_fonts, describe, font_problem, missing_chars
+    from handouts.render.glyphs import declared_fonts, describe, font_problem, missing_chars
 
     style_dirs = workspace.search_path("styles")
     families = declared_fonts(style_dirs)
@@ -302,12 +302,12 @@ def _check_pages_and_contrast(
     report: CheckReport, workspace: Workspace, topics: Sequence[str], large_print: Sequence[bool],
     workers: int | None = None,
 ) -> None:
-    from .batch import Keys, in_workers
-    from .cache import Digests, cache_dir
-    from .contrast import format_ratio
-    from .facts import FactsCache, LayoutFacts
-    from .planning import plan
-    from .summary import DIGESTS
+    from handouts.build.batch import Keys, in_workers
+    from handouts.build.facts import FactsCache, LayoutFacts
+    from handouts.build.planning import plan
+    from handouts.cache import Digests, cache_dir
+    from handouts.load.summary import DIGESTS
+    from handouts.render.contrast import format_ratio
 
     jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print, validated=True)
     digests = Digests(cache_dir(workspace.root) / DIGESTS)
@@ -363,9 +363,9 @@ def _layout_facts(builder: Builder, job: Job) -> tuple[Job, int, str | None, lis
 
     Colours are read from the detailed Letter handouts in normal print, which show every kind of box.
     """
-    from .contrast import text_colours
-    from .facts import wants_colours
-    from .pipeline import failure
+    from handouts.build.facts import wants_colours
+    from handouts.build.pipeline import failure
+    from handouts.render.contrast import text_colours
 
     try:
         document = builder.layout(job)

@@ -9,31 +9,31 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cache import version_id
-from .compose import Composer
-from .errors import HandoutsError, display_path
-from .facts import LayoutFacts, wants_colours
-from .files import contained, write_atomic
-from .i18n import format_date
-from .languages import font_stack
-from .personal import Personal
-from .plain import plain
-from .planning import Job, Result
-from .qr import handout_url, link_for
-from .select import select
-from .workspace import Workspace
+from handouts.build.facts import LayoutFacts, wants_colours
+from handouts.build.planning import Job, Result
+from handouts.cache import version_id
+from handouts.compose.i18n import format_date
+from handouts.compose.personal import Personal
+from handouts.compose.plain import plain
+from handouts.compose.qr import handout_url, link_for
+from handouts.compose.select import select
+from handouts.compose.templates import Composer
+from handouts.errors import HandoutsError, display_path
+from handouts.files import contained, write_atomic
+from handouts.load.languages import font_stack
+from handouts.load.workspace import Workspace
 
 if TYPE_CHECKING:
-    from .batch import Keys
-    from .catalog import Topic
-    from .render import Rendered
+    from handouts.build.batch import Keys
+    from handouts.load.catalog import Topic
+    from handouts.render.pdf import Rendered
 
 
 class Builder:
     """Makes handouts for one workspace, keeping templates, fonts and styles loaded between them."""
 
     def __init__(self, workspace: Workspace) -> None:
-        from .render import Renderer
+        from handouts.render.pdf import Renderer
 
         self.workspace = workspace
         root = workspace.root
@@ -47,7 +47,7 @@ class Builder:
     @cached_property
     def keys(self) -> Keys:
         """Return the keys of this workspace's outputs (their inputs' digests)."""
-        from .batch import Keys
+        from handouts.build.batch import Keys
 
         return Keys(self.workspace)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from .errors import ContentError, Problem, display_path
-from .files import OutsideError, contained
+from handouts.errors import ContentError, Problem, display_path
+from handouts.files import OutsideError, contained
 
 FieldPath = tuple[str | int, ...]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .cache import Digests, cache_dir, code_files, load_json, save_json
-from .workspace import CONFIG_FILE, Workspace
+from handouts.cache import Digests, cache_dir, code_files, load_json, save_json
+from handouts.load.workspace import CONFIG_FILE, Workspace
 
 SUMMARY = "summary.json"
 DIGESTS = "digests.json"

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-    from .pipeline import Builder
-    from .workspace import Workspace
+    from handouts.build.pipeline import Builder
+    from handouts.load.workspace import Workspace
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,7 +54,7 @@ def run_jobs(
     can be pickled. When a worker process dies while it runs an item, died(item, why) stands in
     for that item's result. Results come in the order of items when ordered, else as they finish.
     """
-    from .pipeline import Builder
+    from handouts.build.pipeline import Builder
 
     workers = max(1, workers or os.cpu_count() or 1)
     if not items:
@@ -99,7 +99,7 @@ class _Pool(Generic[T, R]):
         global _parent_builder
         from multiprocessing.connection import wait
 
-        from .pipeline import Builder
+        from handouts.build.pipeline import Builder
 
         _parent_builder = Builder(self.workspace) if self.method == "fork" else None
         # Workers keep their temporary files (WeasyPrint's FontConfiguration copies every font it
@@ -197,7 +197,7 @@ def _death(exitcode: int | None) -> str:
 
 def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any], scratch: str) -> None:
     """A worker: one Builder, then tasks from the pipe until the parent says stop."""
-    from .pipeline import Builder
+    from handouts.build.pipeline import Builder
 
     tempfile.tempdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
     # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
@@ -224,6 +224,6 @@ def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any
 
 
 def _workspace(root: Path) -> Workspace:
-    from .workspace import Workspace
+    from handouts.load.workspace import Workspace
 
     return Workspace(root)

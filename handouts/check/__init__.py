@@ -1,0 +1,1 @@
+"""The quality gate behind `handouts check`: content, reading level, pages, branding."""
