@@ -257,7 +257,7 @@ def test_readme_python_api_example_with_a_path(api_ws, capsys):
 
 # --- handouts packet ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("length", "blanks"), [("brief", 1), ("standard", 0)])
+@pytest.mark.parametrize(("length", "blanks"), [("brief", 1), pytest.param("standard", 0, marks=pytest.mark.slow)])
 def test_packet_joins_two_handouts_each_on_a_right_hand_page(run, tmp_path, length, blanks):
     items = ["sciatica:overview", "kratom:caution"]
     parts = []
