@@ -7,16 +7,15 @@ the library's build() wrote PDFs of drafts.
 from __future__ import annotations
 
 import re
-import textwrap
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from handouts import Builder, Workspace, build, plan
+from handouts import build
 from handouts.compose.personal import Personal
 
-from .conftest import CONFIG, ES, REPO, TOPIC
+from .conftest import CONFIG, ES, TOPIC
 
 GATED = CONFIG + "defaults:\n  reviewed_only: true\n"
 REVIEWED = TOPIC.replace(
@@ -117,23 +116,3 @@ def test_patient_fields_only_to_a_named_file_in_the_library(write_workspace, tmp
     report = build(root, lengths=["brief"], personal=Personal("Ana Ruiz", follow_up=date(2026, 12, 1)),
                    output=tmp_path / "ana.pdf")
     assert report.built[0].path == tmp_path / "ana.pdf"
-
-
-def test_the_readme_python_api_example_runs_as_written(tmp_path, monkeypatch):
-    """The README's example, with its workspace path pointed at a copy of the shipped workspace."""
-    import shutil
-
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"## Python API\n.*?```python\n(.*?)```", readme, re.S)
-    assert code, "README has no Python API example"
-    ws = tmp_path / "workspace"
-    shutil.copytree(REPO / "data", ws / "data")
-    shutil.copy(REPO / "handouts.yaml", ws / "handouts.yaml")
-    monkeypatch.chdir(tmp_path)
-    source = code.group(1).replace('"path/to/workspace"', repr(str(ws)))
-    assert "path/to/workspace" not in source
-    namespace: dict[str, object] = {}
-    exec(compile(textwrap.dedent(source), "README.md", "exec"), namespace)  # noqa: S102 - our own README
-    assert pdfs(ws / "output"), "the example wrote no PDF"
-    assert isinstance(namespace["ws"], Workspace) and isinstance(namespace["builder"], Builder)
-    assert plan is namespace["plan"]

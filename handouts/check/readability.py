@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -232,6 +233,10 @@ _STRONG = set("aeoáéíóú")
 _WEAK = set("iuü")
 
 
+def _plain(vowel: str) -> str:
+    return unicodedata.normalize("NFD", vowel)[0]
+
+
 def spanish_syllables(word: str) -> int:
     """Count syllables of a Spanish word: vowel nuclei, joining diphthongs, splitting hiatus."""
     word = word.lower().replace("qu", "q").replace("gue", "ge").replace("gui", "gi")
@@ -241,9 +246,11 @@ def spanish_syllables(word: str) -> int:
         if ch in _STRONG or ch in _WEAK:
             if not prev:
                 count += 1
-            elif prev in _STRONG and ch in _STRONG:
-                count += 1  # hiatus: two strong vowels (or an accented í/ú) are two syllables
+            elif (prev in _STRONG and ch in _STRONG) or _plain(prev) == _plain(ch):
+                count += 1  # hiatus: two strong vowels (or an accented í/ú), or the same vowel twice (chiita)
             prev = ch
+        elif ch == "h" and prev:
+            continue  # a silent h between vowels joins no less than nothing would: prohibir, ahumado
         else:
             prev = ""
     return max(1, count)
