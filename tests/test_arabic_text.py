@@ -258,7 +258,7 @@ def test_right_to_left_ligatures_are_written_reversed_and_nothing_else():
 def test_install_is_idempotent_and_checks_weasyprint():
     import weasyprint.pdf
 
-    from handouts import tounicode
+    from handouts.render import tounicode
 
     tounicode.install()
     wrapped = weasyprint.pdf.build_fonts_dictionary

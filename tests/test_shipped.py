@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -11,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
-from handouts import Builder, Workspace, plan, yamlio
+from handouts import Builder, Workspace, plan
 from handouts.build.planning import PAGE_BUDGET
+from handouts.load import yamlio
 from handouts.load.catalog import REQUIRED_FILE
 from handouts.load.languages import text_direction
 
@@ -210,7 +213,7 @@ def test_shipped_handout(builder, job):
     # The get-help-now box, whole, at every length.
     box = handout.get_help_now
     rtl = text_direction(job.lang) == "rtl"
-    page = ""
+    page = page_text = ""
     if rtl:  # pypdf gives the runs of a mixed right-to-left line out of order, and swaps the letters of
         # a lam-alef ligature (handouts/tounicode.py writes them for PDFium, pdf.js and pdftotext): check
         # every word is in pdftotext's text (test_arabic_text.py checks the reading order)
@@ -234,13 +237,29 @@ def test_shipped_handout(builder, job):
 
         heading = translations(job.lang).gettext("Call your care team today if")
         for item in (heading, *handout.call_today.items):
-            if rtl:
-                page = "".join(letters(facts.text))
+            if rtl:  # pdftotext's words (see above)
                 assert all(word in page for word in letters(item)), f"{job}: call-today box text missing: {item}"
             else:
                 assert squeeze(item) in text, f"{job}: call-today box text missing: {item}"
-    missing = missing_required(job, facts.text)
+    # Right to left: pdftotext's text, where lam-alef ligatures read in logical order (handouts/tounicode.py)
+    missing = missing_required(job, page_text if rtl else facts.text)
     assert not missing, f"{job}: required phrases missing from the PDF: {missing}"
+    # A draft translation says so on every page, in its language (the footer), not only on page 1.
+    if WORKSPACE.catalog.topics[job.topic].translation_status(job.lang) == "draft":
+        from handouts.compose.i18n import translations
+
+        notice = translations(job.lang).gettext("Translation not yet checked by a medical translator.")
+        assert notice != "Translation not yet checked by a medical translator.", f"{job.lang}: notice not translated"
+        pages = PdfReader(io.BytesIO(rendered.pdf)).pages
+        for number, pdf_page in enumerate(pages, 1):
+            on_page = pdf_page.extract_text()
+            if rtl:
+                on_page = "".join(letters(subprocess.run(
+                    ["pdftotext", "-f", str(number), "-l", str(number), "-", "-"], input=rendered.pdf,
+                    capture_output=True, check=True, timeout=60).stdout.decode()))
+                assert all(w in on_page for w in letters(notice)), f"{job}: page {number} lacks {notice!r}"
+            else:
+                assert squeeze(notice) in squeeze(on_page), f"{job}: page {number} lacks {notice!r}"
     # Review status on the page, and sources where the length has room for them.
     mark = draft_mark(job.lang)
     if rtl:
@@ -252,10 +271,6 @@ def test_shipped_handout(builder, job):
         for source in sources:
             assert source.url in text, f"{job}: source missing: {source.url}"
     # Accessible structure: tagged, one H1, headings without skipped levels, lists as lists.
-    import io
-
-    from pypdf import PdfReader
-
     reader = PdfReader(io.BytesIO(rendered.pdf))
     root = reader.trailer["/Root"]
     assert bool(root["/MarkInfo"]["/Marked"]) and bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
