@@ -115,3 +115,18 @@ def test_latin_runs_read_left_to_right_on_arabic_pages(write_workspace):
     assert '<span dir="ltr">ibuprofen 7-OH</span> (<span dir="ltr">1-800-662-4357</span>)' in html
     english = Builder(Workspace(root)).html(Job("test", "overview", "brief", "en", "letter"))
     assert '<span dir="ltr">' not in english.split("<main>", 1)[1].split('class="sources', 1)[0]
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("ko", "2026. 11. 25"), ("vi", "25 tháng 11, 2026"),
+                                                ("en", "Nov 25, 2026")])
+def test_short_dates_read_plainly(lang, expected):
+    """Korean gets no double full stop ('25..') in a sentence; Vietnamese no abbreviated month ('thg 11')."""
+    from datetime import date
+
+    assert format_date(date(2026, 11, 25), lang, "medium") == expected
+
+
+def test_an_abbreviation_keeps_its_full_stop():
+    from datetime import date
+
+    assert format_date(date(2026, 11, 25), "ru", "medium").endswith("г.")

@@ -72,14 +72,24 @@ MONTHS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Languages whose short ("medium") dates abbreviate the month in a way patients read oddly
+#: (Vietnamese "thg 11"): they always get the spelled-out date.
+_SPELLED_OUT = frozenset({"vi"})
+
+
 def format_date(value: date, lang: str, style: str = "long") -> str:
     """Format a date the way readers of lang expect, e.g. '25 de noviembre de 2026'."""
-    months = MONTHS.get(lang.split("-")[0])
+    base = lang.split("-")[0]
+    months = MONTHS.get(base)
     if months:
         return f"{value.day} {months[value.month - 1]} {value.year}"
     from babel.dates import format_date as babel_format
 
-    return babel_format(value, format=style, locale=lang.replace("-", "_"))
+    if base in _SPELLED_OUT:
+        style = "long"
+    text = str(babel_format(value, format=style, locale=lang.replace("-", "_")))
+    # Templates end their sentences themselves: CLDR's Korean "2026. 11. 25." would print "25.."
+    return text[:-1] if text.endswith(".") and text[-2:-1].isdigit() else text
 
 
 def format_month(value: date, lang: str) -> str:
