@@ -18,6 +18,16 @@ Measures, on the shipped workspace:
   5. peak memory per worker over 500 handouts vs after its first 50 (goal: at most 20% growth),
      through the real worker pool, which replaces a worker every TASKS_PER_WORKER handouts
   6. `handouts --help` wall time vs `python -c pass`
+and, as a user runs the commands (whole processes, on a copy of the shipped workspace):
+  7. a no-change rebuild of the catalog on both papers vs the full build (goal: <= 1%), and whether
+     it imported WeasyPrint or pydantic (goal: neither; `python -X importtime`)
+  8. `handouts check --strict` right after building both papers in normal and large print vs a cold
+     check (goal: <= 10%)
+  9. `handouts check` after editing one language file of one topic: how many handouts it lays out
+     (goal: only that topic's handouts in that language)
+ 10. normal and large print, both papers, in one command (--large-print both): wall time vs the
+     ideal, the sum of the build times measured inside the workers divided by the CPUs (goal: <= 1.15x)
+Run only 7-10 with --engine-only.
 """
 
 from __future__ import annotations
@@ -56,7 +66,8 @@ import itertools, multiprocessing, os, sys, tempfile
 from functools import partial
 from pathlib import Path
 sys.path.insert(0, {str(REPO)!r})
-from handouts import Builder, Workspace, plan, batch
+from handouts import Builder, Workspace, plan
+from handouts.build import batch
 root = {str(REPO)!r}
 ws = Workspace(Path(root))
 jobs = list(itertools.islice(itertools.cycle(plan(ws, papers=("letter", "a4"))), {count}))
@@ -67,7 +78,7 @@ def peak():
             return int(line.split()[1])
 def task(builder, item):
     index, job = item
-    batch._build_with(builder, (job, str(out / f"{{index % 20}}.pdf")))
+    batch._build_with(builder, (job, str(out / f"{{index % 20}}.pdf"), builder.keys.key(job)))
     return os.getpid(), peak()
 from handouts.build.executor import _Pool  # the real pool, with one worker process instead of several
 seen = list(_Pool(ws, task, lambda item, why: sys.exit(why), 1).run(list(enumerate(jobs)), True))
@@ -122,14 +133,82 @@ print(total - spent, spent)
 """
 
 
+def engine_ratios(langs: tuple[str, ...]) -> list[tuple[str, str, float, str, bool]]:
+    """Ratios 7-10: whole `handouts` processes on a fresh copy of the shipped workspace."""
+    import json
+    import re
+
+    work = Path(tempfile.mkdtemp(prefix="handouts-engine-"))
+    ws = work / "ws"
+    ws.mkdir()
+    shutil.copytree(REPO / "data", ws / "data")
+    shutil.copy(REPO / "handouts.yaml", ws / "handouts.yaml")
+    cli = [str(Path(sys.executable).parent / "handouts"), "-w", str(ws)]
+    lang_args = [a for lang in langs for a in ("--lang", lang)]
+    cpus = os.cpu_count() or 1
+
+    def run(*args: str, env: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
+        started = time.perf_counter()
+        done = subprocess.run([*cli, *args], capture_output=True, text=True, env=env)
+        return time.perf_counter() - started, done
+
+    both = ["build", "--all", "-p", "letter", "-p", "a4", *lang_args, "-q"]
+    # 10 first: a full build of normal and large print from nothing, in one command.
+    wall, done = run(*both, "--large-print", "both")
+    assert done.returncode == 0, done.stderr
+    entries = json.loads((ws / "output" / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    ideal = sum(e["build_seconds"] for e in entries) / cpus
+    print(f"  {len(entries)} PDFs (normal and large print) in one command: {wall:.1f} s; ideal {ideal:.1f} s",
+          flush=True)
+    # 7: nothing changed, both papers (normal print), whole process; and what it imported
+    full, done = run(*both, "--force")
+    noop, done = run(*both)
+    assert " 0 built," in done.stdout or done.stdout.startswith("0 built"), done.stdout
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    _, traced = run(*both, env=env)
+    heavy = sorted({m for m in ("weasyprint", "pydantic") if re.search(rf"\| {m}$", traced.stderr, re.M)})
+    print(f"  no-change rebuild: {noop:.2f} s (full {full:.1f} s); imported: {', '.join(heavy) or 'neither'}",
+          flush=True)
+    # 8: check right after the builds, vs a cold check (the cache folder removed)
+    warm, done = run("check", "--strict")
+    shutil.rmtree(ws / ".handouts-cache")
+    cold, _ = run("check", "--strict")
+    print(f"  check after the builds: {warm:.1f} s; cold: {cold:.1f} s", flush=True)
+    # 9: edit one language file of one topic, then check
+    es = ws / "data" / "topics" / "sciatica" / ((langs[1] if len(langs) > 1 else "es") + ".yaml")
+    es.write_text(es.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    _, done = run("check")
+    laid = re.search(r"laid out (\d+) of (\d+) handouts", done.stdout)
+    expected = 2 * 3 * 2 * 2  # sciatica's kinds x lengths x papers x normal and large print
+    laid_out = int(laid.group(1)) if laid else -1
+    shutil.rmtree(work, ignore_errors=True)
+    return [
+        ("7. no-change rebuild vs full build (whole processes)", f"{noop:.2f} s / {full:.1f} s; imported: "
+         f"{', '.join(heavy) or 'neither WeasyPrint nor pydantic'}", noop / full, "<= 0.01",
+         noop / full <= 0.01 and not heavy),
+        ("8. check after builds vs cold check", f"{warm:.1f} s / {cold:.1f} s", warm / cold, "<= 0.10",
+         warm / cold <= 0.10),
+        ("9. check after editing one language file: handouts laid out", f"{laid_out} (expected {expected})",
+         laid_out / expected, "= 1", laid_out == expected),
+        ("10. normal + large print, both papers, one command vs ideal", f"{wall:.1f} s / {ideal:.1f} s "
+         f"({len(entries)} PDFs, {cpus} CPUs)", wall / ideal, "<= 1.15", wall / ideal <= 1.15),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--langs", default="all", help="comma-separated language codes, or 'all'")
     parser.add_argument("--memory-handouts", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3, help="turns of the three timed builds (fastest kept)")
+    parser.add_argument("--engine-only", action="store_true", help="measure only ratios 7 to 10")
     args = parser.parse_args()
     ws = Workspace(REPO)
     langs = () if args.langs == "all" else tuple(args.langs.split(","))
+    if args.engine_only:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+        for name, detail, ratio, goal, ok in engine_ratios(langs):
+            print(f"{name:<62}  {ratio:6.3f}x  goal {goal:<8} {'met' if ok else 'NOT MET'}   ({detail})")
+        return
     jobs = plan(ws, langs=langs, papers=("letter", "a4"))
     cpus = os.cpu_count() or 1
     work = Path(tempfile.mkdtemp(prefix="handouts-bench-"))
@@ -215,6 +294,7 @@ def main() -> None:
         ("6. handouts --help vs python -c pass", f"{help_time * 1000:.0f} ms / {pass_time * 1000:.0f} ms",
          help_time / pass_time, "(reported)", True),
     ]
+    rows.extend(engine_ratios(langs))
     width = max(len(r[0]) for r in rows)
     for name, detail, ratio, goal, ok in rows:
         print(f"{name:<{width}}  {ratio:6.2f}x  goal {goal:<10} {'met' if ok else 'NOT MET'}   ({detail})")

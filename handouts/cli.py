@@ -125,8 +125,10 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @click.option("-p", "--paper", "papers", multiple=True, help="letter or a4 (default from handouts.yaml).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output folder (default: output/), or a .pdf file name when building one handout.")
-@click.option("--large-print", is_flag=True,
-              help="Large print for low vision: 18 pt text, 1.5 line spacing; page budgets doubled.")
+@click.option("--large-print", "large_print", type=click.Choice(["yes", "no", "both"]), is_flag=False,
+              flag_value="yes", default="no", show_default=True,
+              help="Large print for low vision: 18 pt text, 1.5 line spacing; page budgets doubled. "
+                   "--large-print both makes normal and large print in one build.")
 @click.option("--patient-name", help="Print the patient's name in the 'For you' box (never stored).")
 @click.option("--clinician", help="Print the clinician's name in the 'For you' box.")
 @click.option("--follow-up", type=click.DateTime(formats=["%Y-%m-%d"]), help="Follow-up date, YYYY-MM-DD.")
@@ -143,7 +145,7 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @reports_errors
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
-                  output: Path | None, large_print: bool, patient_name: str | None, clinician: str | None,
+                  output: Path | None, large_print: str, patient_name: str | None, clinician: str | None,
                   follow_up: datetime | None, note: str | None, workers: int | None, force: bool, overwrite: bool,
                   quiet: bool, reviewed_only: bool | None) -> None:
     """Build handouts as PDF files.
@@ -199,7 +201,8 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     def build(on_result: Callable[[Result], None], on_skip: Callable[[Job], None] | None = None,
               on_start: Callable[[int], None] | None = None) -> Report:
         return commands.build(
-            ws, topics=topics, kinds=kinds, lengths=lengths, langs=langs, papers=papers, large_print=large_print,
+            ws, topics=topics, kinds=kinds, lengths=lengths, langs=langs, papers=papers,
+            large_print={"yes": (True,), "no": (False,), "both": (False, True)}[large_print],
             output=output, personal=personal or None, reviewed_only=reviewed_only, workers=workers, force=force,
             overwrite=overwrite, on_result=on_result, on_skip=on_skip, on_refused=refused, on_start=on_start,
         )
