@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from handouts import Builder, Workspace, plan  # noqa: E402
-from handouts.build.batch import build_catalog  # noqa: E402
+from handouts.jobs.batch import build_catalog  # noqa: E402
 
 
 def timed(func) -> float:
@@ -67,7 +67,7 @@ from functools import partial
 from pathlib import Path
 sys.path.insert(0, {str(REPO)!r})
 from handouts import Builder, Workspace, plan
-from handouts.build import batch
+from handouts.jobs import batch
 root = {str(REPO)!r}
 ws = Workspace(Path(root))
 jobs = list(itertools.islice(itertools.cycle(plan(ws, papers=("letter", "a4"))), {count}))
@@ -80,7 +80,7 @@ def task(builder, item):
     index, job = item
     batch._build_with(builder, (job, str(out / f"{{index % 20}}.pdf"), builder.keys.key(job)))
     return os.getpid(), peak()
-from handouts.build.executor import _Pool  # the real pool, with one worker process instead of several
+from handouts.jobs.executor import _Pool  # the real pool, with one worker process instead of several
 seen = list(_Pool(ws, task, lambda item, why: sys.exit(why), 1).run(list(enumerate(jobs)), True))
 print(seen[49][1], max(kb for _, kb in seen), len({{pid for pid, _ in seen}}))
 builder = Builder(ws)
@@ -108,7 +108,7 @@ sys.path.insert(0, {str(REPO)!r})
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from handouts import Builder, Workspace, plan
-from handouts.build.batch import build_catalog
+from handouts.jobs.batch import build_catalog
 repo = Path({str(REPO)!r})
 ws = Workspace(repo)
 jobs = plan(ws, langs={langs!r}, papers=("letter", "a4"))
@@ -259,7 +259,7 @@ def main() -> None:
     cli_time = timed(cli_loop)
     print(f"  weasyprint command loop: {cli_time:.1f} s", flush=True)
 
-    from handouts.build.executor import TASKS_PER_WORKER
+    from handouts.jobs.executor import TASKS_PER_WORKER
 
     probe = subprocess.run([sys.executable, "-c", memory_probe(args.memory_handouts)],
                            capture_output=True, text=True, check=True).stdout.split()

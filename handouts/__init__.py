@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from handouts.build.pipeline import Builder
-    from handouts.build.planning import Job, Report, Result, plan
     from handouts.commands import build
+    from handouts.jobs.pipeline import Builder
+    from handouts.jobs.planning import Job, Report, Result, plan
     from handouts.load.workspace import Workspace
 
 __all__ = ["Builder", "Job", "Report", "Result", "Workspace", "__version__", "build", "plan"]
@@ -18,11 +18,11 @@ __all__ = ["Builder", "Job", "Report", "Result", "Workspace", "__version__", "bu
 def __getattr__(name: str) -> Any:
     # Imported on first use so that `handouts --help` never loads pydantic or WeasyPrint.
     if name in ("Job", "Report", "Result", "plan"):
-        from handouts.build import planning as _plan
+        from handouts.jobs import planning as _plan
 
         return getattr(_plan, name)
     if name == "Builder":
-        from handouts.build.pipeline import Builder
+        from handouts.jobs.pipeline import Builder
 
         return Builder
     if name == "build":

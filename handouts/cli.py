@@ -13,7 +13,7 @@ import click
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from handouts.build.planning import Report
+    from handouts.jobs.planning import Report
     from handouts.load.workspace import Workspace
 
 from handouts import __version__
@@ -167,9 +167,9 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
     never written to a log, a cache, a manifest or a file name.
     """
     from handouts import commands
-    from handouts.build.planning import Job, Result
     from handouts.compose.personal import Personal
     from handouts.errors import UsageError, display_path
+    from handouts.jobs.planning import Job, Result
 
     ws = _workspace(ctx)
     if not topics and not all_topics:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handouts.build.planning import Job, Report, Result, only_reviewed, plan
 from handouts.errors import HandoutsError, UsageError
+from handouts.jobs.planning import Job, Report, Result, only_reviewed, plan
 from handouts.load.workspace import Workspace
 from handouts.vocabulary import DEFAULT_BRAND
 
@@ -150,14 +150,14 @@ def build(
         if on_refused:
             on_refused(job, reason)
     if single:
-        from handouts.build.pipeline import Builder
+        from handouts.jobs.pipeline import Builder
 
         assert out is not None
         result = Builder(ws).make(kept[0], out, personal)
         if on_result:
             on_result(result)
         return Report(results=[result], refused=refused)
-    from handouts.build.batch import build_catalog
+    from handouts.jobs.batch import build_catalog
 
     report = build_catalog(ws, kept, folder, workers=workers, force=force, on_result=on_result, on_skip=on_skip)
     report.refused.extend(refused)
@@ -182,9 +182,9 @@ def packet(
     ITEMS are "topic:kind" or "topic" (all its kinds). The review gate refuses the whole packet if
     any part of it is a draft, so a packet is never half what was asked for.
     """
-    from handouts.build.packet import make_packet, parse_item
-    from handouts.build.pipeline import Builder
     from handouts.files import check_output_target
+    from handouts.jobs.packet import make_packet, parse_item
+    from handouts.jobs.pipeline import Builder
 
     ws = open_workspace(workspace)
     out = Path(output)
@@ -229,8 +229,8 @@ def _with_brand(jobs: list[Job], brand: str) -> list[Job]:
 
 def _all_up_to_date(workspace: Workspace, jobs: Sequence[Job], output: Path) -> bool:
     """Return whether every job's output exists with its current key: the only thing a cache may conclude."""
-    from handouts.build.batch import Keys, Manifest, up_to_date
     from handouts.cache import Digests, cache_dir
+    from handouts.jobs.batch import Keys, Manifest, up_to_date
     from handouts.load.summary import DIGESTS
 
     digests = Digests(cache_dir(workspace.root) / DIGESTS)

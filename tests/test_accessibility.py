@@ -137,7 +137,7 @@ def test_same_inputs_give_the_same_bytes(tmp_path):
                         "-l", "brief", "--lang", "zh-Hant", "-o", str(target)], check=True, env=env,
                        capture_output=True)
     assert first.read_bytes() == second.read_bytes()
-    assert "D:20261125" in PdfReader(str(first)).metadata["/CreationDate"]  # from the topic, not the clock
+    assert "D:20261130" in PdfReader(str(first)).metadata["/CreationDate"]  # the topic's updated_on, not the clock
 
 
 def test_source_date_epoch_sets_the_document_date(monkeypatch):

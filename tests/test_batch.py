@@ -12,7 +12,7 @@ import time
 from pypdf import PdfReader
 
 from handouts import Workspace, plan
-from handouts.build.batch import build_catalog
+from handouts.jobs.batch import build_catalog
 
 from .conftest import ES, REPO
 
@@ -148,7 +148,7 @@ def test_two_builds_at_once_never_corrupt_a_file(tmp_path):
 
 def test_packet_starts_each_handout_on_a_right_hand_page(tmp_path):
     from handouts import Builder
-    from handouts.build.packet import make_packet, packet_jobs
+    from handouts.jobs.packet import make_packet, packet_jobs
 
     builder = Builder(Workspace(REPO))
     jobs = packet_jobs(builder, ["sciatica:overview", "kratom"], "brief", "es", "letter")
@@ -175,7 +175,7 @@ def test_help_and_list_do_not_import_weasyprint():
 def test_only_temporaries_of_ended_processes_are_removed(tmp_path):
     import os
 
-    from handouts.build.batch import _remove_orphaned_temporaries
+    from handouts.jobs.batch import _remove_orphaned_temporaries
 
     target = tmp_path / "en" / "t" / "overview-brief-letter.pdf"
     target.parent.mkdir(parents=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from handouts import Workspace
-from handouts.build.executor import run_jobs
+from handouts.jobs.executor import run_jobs
 
 from .conftest import EN, ES
 

@@ -37,7 +37,7 @@ def test_metadata_language_and_outline(ws):
     assert facts.subject == "Un resumen corto."
     assert re.fullmatch(r"test, overview, M54\.31, version [0-9a-f]{10}", facts.keywords)
     version = facts.keywords.rsplit(" ", 1)[1]
-    assert f"Version {version}" in facts.text  # the same id in the footer, on every page
+    assert f"Versión {version}" in facts.text  # the same id in the footer, in the handout's language
     assert facts.lang == "es"
     assert facts.tagged
     assert facts.outline == ["Hoja de prueba", "Busque ayuda ahora", "Primera sección", "Fuentes"]
@@ -54,7 +54,8 @@ def test_page_footer_and_draft_mark_in_the_handout_language(ws):
     text = inspect_pdf(render(ws, Job("test", "overview", "brief", "es", "letter")).pdf).text
     assert "Página 1 de 1" in text
     assert "Borrador: todavía no lo ha revisado un profesional clínico." in text
-    assert "Un traductor médico calificado todavía no ha revisado esta traducción." in text
+    assert "Traducción aún no revisada." in text  # page 1's notice
+    assert "Traducción aún no revisada por un traductor médico." in text  # the footer's, on every page
     assert "This translation has not yet been checked by a qualified medical translator." in text
     assert "BUSQUE AYUDA AHORA" in text  # the warning box heading, upper-cased by the print styles
 
@@ -124,7 +125,7 @@ def test_undefined_template_variable_is_an_error(write_workspace):
     with pytest.raises(TemplateError) as info:
         Builder(Workspace(root)).html(Job("test", "overview", "brief", "en", "letter"))
     assert str(info.value) == (
-        "templates/kinds/overview.html:2: no field 'no_such_field' here; the fields are: call_care_team, codes, "
+        "templates/kinds/overview.html:2: no field 'no_such_field' here; the fields are: call_care_team, call_today, codes, "
         "dir, draft, faq, get_help_now, kind, lang, length, next_review_due, questions, reviewed_by, reviewed_on, "
         "sections, source_language, sources, summary, title, topic, translation_draft, updated, updated_iso"
     )

@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from handouts import Builder, Workspace, plan
-from handouts.build.planning import PAGE_BUDGET
+from handouts.jobs.planning import PAGE_BUDGET
 from handouts.load import yamlio
 from handouts.load.catalog import REQUIRED_FILE
 from handouts.load.languages import text_direction

@@ -18,8 +18,8 @@ from handouts.load.workspace import Workspace
 from handouts.vocabulary import LENGTHS, PAPERS
 
 if TYPE_CHECKING:
-    from handouts.build.pipeline import Builder
-    from handouts.build.planning import Job
+    from handouts.jobs.pipeline import Builder
+    from handouts.jobs.planning import Job
     from handouts.load.catalog import Topic
     from handouts.load.config import CheckSettings
     from handouts.render.contrast import TextColour
@@ -302,10 +302,10 @@ def _check_pages_and_contrast(
     report: CheckReport, workspace: Workspace, topics: Sequence[str], large_print: Sequence[bool],
     workers: int | None = None,
 ) -> None:
-    from handouts.build.batch import Keys, in_workers
-    from handouts.build.facts import FactsCache, LayoutFacts
-    from handouts.build.planning import plan
     from handouts.cache import Digests, cache_dir
+    from handouts.jobs.batch import Keys, in_workers
+    from handouts.jobs.facts import FactsCache, LayoutFacts
+    from handouts.jobs.planning import plan
     from handouts.load.summary import DIGESTS
     from handouts.render.contrast import format_ratio
 
@@ -363,8 +363,8 @@ def _layout_facts(builder: Builder, job: Job) -> tuple[Job, int, str | None, lis
 
     Colours are read from the detailed Letter handouts in normal print, which show every kind of box.
     """
-    from handouts.build.facts import wants_colours
-    from handouts.build.pipeline import failure
+    from handouts.jobs.facts import wants_colours
+    from handouts.jobs.pipeline import failure
     from handouts.render.contrast import text_colours
 
     try:

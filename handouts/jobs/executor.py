@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-    from handouts.build.pipeline import Builder
+    from handouts.jobs.pipeline import Builder
     from handouts.load.workspace import Workspace
 
 T = TypeVar("T")
@@ -54,7 +54,7 @@ def run_jobs(
     can be pickled. When a worker process dies while it runs an item, died(item, why) stands in
     for that item's result. Results come in the order of items when ordered, else as they finish.
     """
-    from handouts.build.pipeline import Builder
+    from handouts.jobs.pipeline import Builder
 
     workers = max(1, workers or os.cpu_count() or 1)
     if not items:
@@ -99,7 +99,7 @@ class _Pool(Generic[T, R]):
         global _parent_builder
         from multiprocessing.connection import wait
 
-        from handouts.build.pipeline import Builder
+        from handouts.jobs.pipeline import Builder
 
         _parent_builder = Builder(self.workspace) if self.method == "fork" else None
         # Workers keep their temporary files (WeasyPrint's FontConfiguration copies every font it
@@ -197,7 +197,7 @@ def _death(exitcode: int | None) -> str:
 
 def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any], scratch: str) -> None:
     """A worker: one Builder, then tasks from the pipe until the parent says stop."""
-    from handouts.build.pipeline import Builder
+    from handouts.jobs.pipeline import Builder
 
     tempfile.tempdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
     # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is

@@ -9,8 +9,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handouts.build.facts import LayoutFacts, wants_colours
-from handouts.build.planning import Job, Result
 from handouts.cache import version_id
 from handouts.compose.i18n import format_date
 from handouts.compose.personal import Personal
@@ -20,11 +18,13 @@ from handouts.compose.select import select
 from handouts.compose.templates import Composer
 from handouts.errors import HandoutsError, display_path
 from handouts.files import contained, write_atomic
+from handouts.jobs.facts import LayoutFacts, wants_colours
+from handouts.jobs.planning import Job, Result
 from handouts.load.languages import font_stack
 from handouts.load.workspace import Workspace
 
 if TYPE_CHECKING:
-    from handouts.build.batch import Keys
+    from handouts.jobs.batch import Keys
     from handouts.load.catalog import Topic
     from handouts.render.pdf import Rendered
 
@@ -47,7 +47,7 @@ class Builder:
     @cached_property
     def keys(self) -> Keys:
         """Return the keys of this workspace's outputs (their inputs' digests)."""
-        from handouts.build.batch import Keys
+        from handouts.jobs.batch import Keys
 
         return Keys(self.workspace)
 

@@ -16,7 +16,7 @@ from handouts.load.summary import catalog_summary, summarize
 from handouts.vocabulary import DEFAULT_BRAND, LENGTHS, PAGE_BUDGET, PAPERS
 
 if TYPE_CHECKING:
-    from handouts.build.facts import LayoutFacts
+    from handouts.jobs.facts import LayoutFacts
 from handouts.load.workspace import Workspace
 
 

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from handouts.build.pipeline import Builder
-from handouts.build.planning import Job
 from handouts.errors import UsageError
 from handouts.files import write_atomic
+from handouts.jobs.pipeline import Builder
+from handouts.jobs.planning import Job
 
 
 def parse_item(text: str) -> tuple[str, str | None]:
@@ -23,7 +23,7 @@ def parse_item(text: str) -> tuple[str, str | None]:
 def packet_jobs(builder: Builder, items: Sequence[str], length: str, lang: str, paper: str,
                 large: bool = False) -> list[Job]:
     """Return the jobs of a packet, in the order given; 'topic' alone means all its kinds."""
-    from handouts.build.planning import plan
+    from handouts.jobs.planning import plan
 
     jobs: list[Job] = []
     for item in items:

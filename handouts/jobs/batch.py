@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from handouts import __version__
-from handouts.build.facts import FactsCache, LayoutFacts
-from handouts.build.planning import Job, Report, Result
 from handouts.cache import Digests, cache_dir, code_files, environ_key, renderer_fingerprint, version_id
 from handouts.files import write_atomic
+from handouts.jobs.facts import FactsCache, LayoutFacts
+from handouts.jobs.planning import Job, Report, Result
 from handouts.load.summary import DIGESTS
 from handouts.load.workspace import Workspace
 
 if TYPE_CHECKING:
-    from handouts.build.pipeline import Builder
+    from handouts.jobs.pipeline import Builder
 
 MANIFEST = "manifest.json"
 
@@ -101,8 +101,8 @@ def in_workers(
     *,
     ordered: bool = False,
 ) -> Iterator[R]:
-    """Yield work(builder, item) for every item, in worker processes (see handouts.build.executor)."""
-    from handouts.build.executor import run_jobs
+    """Yield work(builder, item) for every item, in worker processes (see handouts.jobs.executor)."""
+    from handouts.jobs.executor import run_jobs
 
     yield from run_jobs(workspace, work, items, died, workers, ordered=ordered)
 

@@ -1,6 +1,6 @@
 """Layout facts a build records so `handouts check` need not lay the same handout out again.
 
-For each output key (handouts.build.batch.Keys: every input, the code and the renderer's versions),
+For each output key (handouts.jobs.batch.Keys: every input, the code and the renderer's versions),
 the pages a handout filled and, for the handouts that show every kind of box, the text colours
 it used. They live in the workspace's cache folder; a damaged file is ignored. They are only
 facts about the layout of exact inputs: whether a handout is safe to print is never read here.
@@ -15,7 +15,7 @@ from handouts.cache import cache_dir, load_json, save_json
 from handouts.vocabulary import PAPERS
 
 if TYPE_CHECKING:
-    from handouts.build.planning import Job
+    from handouts.jobs.planning import Job
     from handouts.load.workspace import Workspace
     from handouts.render.contrast import TextColour
 
