@@ -303,7 +303,8 @@ def _check_pages_and_contrast(
     workers: int | None = None,
 ) -> None:
     from handouts.cache import Digests, cache_dir
-    from handouts.jobs.batch import Keys, in_workers
+    from handouts.jobs.batch import Keys
+    from handouts.jobs.executor import run_jobs
     from handouts.jobs.facts import FactsCache, LayoutFacts
     from handouts.jobs.planning import plan
     from handouts.load.summary import DIGESTS
@@ -321,7 +322,7 @@ def _check_pages_and_contrast(
             found[job] = known
     todo = [job for job in jobs if job not in found]
     try:
-        for job, pages, error, measured in in_workers(workspace, _layout_facts, todo, _layout_died, workers):
+        for job, pages, error, measured in run_jobs(workspace, _layout_facts, todo, _layout_died, workers):
             if error is None:
                 laid = LayoutFacts(pages, tuple(measured))
                 found[job] = laid

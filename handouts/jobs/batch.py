@@ -9,11 +9,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from handouts import __version__
 from handouts.cache import Digests, cache_dir, code_files, environ_key, renderer_fingerprint, version_id
 from handouts.files import write_atomic
+from handouts.jobs.executor import run_jobs
 from handouts.jobs.facts import FactsCache, LayoutFacts
 from handouts.jobs.planning import Job, Report, Result
 from handouts.load.summary import DIGESTS
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class Keys:
@@ -92,21 +91,6 @@ def _remove_stale_temporaries(output: Path, older_than: float = 3600) -> None:
             pass
 
 
-def in_workers(
-    workspace: Workspace,
-    work: Callable[[Builder, T], R],
-    items: Sequence[T],
-    died: Callable[[T, str], R],
-    workers: int | None = None,
-    *,
-    ordered: bool = False,
-) -> Iterator[R]:
-    """Yield work(builder, item) for every item, in worker processes (see handouts.jobs.executor)."""
-    from handouts.jobs.executor import run_jobs
-
-    yield from run_jobs(workspace, work, items, died, workers, ordered=ordered)
-
-
 Task = tuple[Job, str, str]
 Done = tuple[Job, int, "str | None", float, "LayoutFacts | None"]
 
@@ -155,7 +139,7 @@ def build_catalog(
     tasks = [(job, str(output / job.relpath), key) for job, key in todo.items()]
     finished: set[Job] = set()
     try:
-        for job, pages, error, seconds, found in in_workers(workspace, _build_with, tasks, _build_died, workers):
+        for job, pages, error, seconds, found in run_jobs(workspace, _build_with, tasks, _build_died, workers):
             finished.add(job)
             if error is None:
                 result = Result(job, output / job.relpath, pages, version=version_id(todo[job]))
