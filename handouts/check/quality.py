@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handouts.check import readability
-from handouts.compose.i18n import translations
+from handouts.compose.i18n import CatalogTranslations, translations
 from handouts.compose.select import select
 from handouts.errors import ContentError, HandoutsError, UsageError
 from handouts.files import OutsideError, contained
@@ -273,7 +273,8 @@ def language_texts(workspace: Workspace, topics: Sequence[Any], lang: str) -> li
             walk(topic.languages[lang].model_dump(mode="json"))
             walk([(s.title, s.publisher, s.url) for s in topic.meta.sources])
     catalog = translations(lang)
-    texts.extend(getattr(catalog, "_messages", {}).values())
+    if isinstance(catalog, CatalogTranslations):  # English has no catalog: its strings are the templates'
+        texts.extend(catalog.strings())
     clinic = workspace.config.clinic
     texts.extend(t for t in (clinic.name, clinic.phone, clinic.website, clinic.footer_for(lang)) if t)
     return texts

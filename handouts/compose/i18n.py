@@ -12,7 +12,7 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "handouts"
 
 
-class _CatalogTranslations(gettext.NullTranslations):
+class CatalogTranslations(gettext.NullTranslations):
     """gettext translations read straight from a .po file, so no compiled .mo is kept in git."""
 
     def __init__(
@@ -25,6 +25,10 @@ class _CatalogTranslations(gettext.NullTranslations):
 
     def gettext(self, message: str) -> str:
         return self._messages.get(message) or message
+
+    def strings(self) -> list[str]:
+        """Return every translated string (the glyph check needs the characters they use)."""
+        return [*self._messages.values(), *self._plurals.values()]
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         index = self._plural_expr(n)
@@ -57,7 +61,7 @@ def translations(lang: str) -> gettext.NullTranslations:
                     plurals[(str(message.id[0]), index)] = str(text)
         elif isinstance(message.string, str) and message.string:
             messages[message.id] = message.string
-    return _CatalogTranslations(messages, plurals, gettext.c2py(catalog.plural_expr))
+    return CatalogTranslations(messages, plurals, gettext.c2py(catalog.plural_expr))
 
 
 def has_catalog(lang: str) -> bool:

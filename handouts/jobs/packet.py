@@ -61,7 +61,7 @@ def make_packet(builder: Builder, jobs: Sequence[Job], target: Path) -> int:
         if not meta:
             meta = {k: str(v) for k, v in info.items() if k in ("/Author", "/Creator", "/Producer", "/CreationDate")}
     writer.add_metadata({**meta, "/Title": " · ".join(titles)})
-    writer._root_object[NameObject("/Lang")] = TextStringObject(jobs[0].lang)  # noqa: SLF001
+    writer.root_object[NameObject("/Lang")] = TextStringObject(jobs[0].lang)
     buffer = io.BytesIO()
     writer.write(buffer)
     if str(target) == "-":

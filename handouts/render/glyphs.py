@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -12,37 +13,56 @@ from urllib.parse import unquote, urlsplit
 from handouts.errors import display_path
 from handouts.files import OutsideError, contained
 
-FONT_CSS = "fonts.css"
+#: The @font-face rules; each family's files are loaded only when a handout uses it.
+FONTS_CSS = "fonts.css"
+
+
+@dataclass
+class FontFaces:
+    """The @font-face rules of one family in fonts.css: their text (for the renderer) and the font
+    files their src url()s name (for the checks)."""
+
+    rules: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+
+def font_faces(css_text: str) -> dict[str, FontFaces]:
+    """Parse a fonts.css into its @font-face rules by family: the one place fonts.css is read.
+
+    Rules that are not @font-face (an @import, a comment the parser keeps) go under "*", which
+    every handout loads.
+    """
+    import tinycss2
+
+    families: dict[str, FontFaces] = {}
+    for rule in tinycss2.parse_stylesheet(css_text, skip_comments=True, skip_whitespace=True):
+        family, urls = "*", []
+        if rule.type == "at-rule" and rule.lower_at_keyword == "font-face" and rule.content is not None:
+            for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
+                if decl.type != "declaration":
+                    continue
+                if decl.lower_name == "font-family":
+                    family = "".join(t.value if t.type == "string" else t.serialize() for t in decl.value).strip()
+                elif decl.lower_name == "src":
+                    for token in decl.value:
+                        if token.type == "url":
+                            urls.append(token.value)
+                        elif token.type == "function" and token.lower_name == "url":
+                            urls.extend(a.value for a in token.arguments if a.type == "string")
+        faces = families.setdefault(family, FontFaces())
+        faces.rules.append(rule.serialize())
+        faces.urls.extend(urls)
+    return families
 
 
 def declared_fonts(style_dirs: list[Path]) -> dict[str, list[Path]]:
     """Map each family of the @font-face rules in fonts.css (first on the search path) to its files."""
-    import tinycss2
-
-    families: dict[str, list[Path]] = {}
-    folder = next((d for d in style_dirs if os.path.lexists(d / FONT_CSS)), None)
+    folder = next((d for d in style_dirs if os.path.lexists(d / FONTS_CSS)), None)
     if folder is None:
-        return families
-    css = contained(folder / FONT_CSS, folder)
-    rules = tinycss2.parse_stylesheet(css.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True)
-    for rule in rules:
-        if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
-            continue
-        family, files = None, []
-        for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
-            if decl.type != "declaration":
-                continue
-            if decl.lower_name == "font-family":
-                family = "".join(t.value if t.type == "string" else t.serialize() for t in decl.value).strip()
-            elif decl.lower_name == "src":
-                for token in decl.value:
-                    if token.type == "url":
-                        files.append(_resolve(folder, token.value))
-                    elif token.type == "function" and token.lower_name == "url":
-                        files.extend(_resolve(folder, a.value) for a in token.arguments if a.type == "string")
-        if family:
-            families.setdefault(family, []).extend(files)
-    return families
+        return {}
+    css = contained(folder / FONTS_CSS, folder)
+    return {family: [_resolve(folder, url) for url in faces.urls]
+            for family, faces in font_faces(css.read_text(encoding="utf-8")).items() if family != "*"}
 
 
 def _resolve(folder: Path, url: str) -> Path:

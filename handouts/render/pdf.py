@@ -15,11 +15,10 @@ from urllib.parse import unquote, urlsplit
 from handouts.errors import HandoutsError, RenderError, display_path
 from handouts.files import contained
 from handouts.render import tounicode
+from handouts.render.glyphs import FONTS_CSS, font_faces
 
 #: Stylesheets every handout gets, looked up by name along the styles search path.
 STYLESHEETS = ("handout.css", "custom.css")
-#: The @font-face rules; each family's files are loaded only when a handout uses it.
-FONTS_CSS = "fonts.css"
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,9 @@ class Renderer:
             if path is not None:
                 self.stylesheets.append(self._css(path, path.read_text(encoding="utf-8")))
         self._fonts_path = _find(style_dirs, FONTS_CSS, root)
-        self._font_rules = _font_faces(self._fonts_path) if self._fonts_path else {}
+
+        faces = font_faces(self._fonts_path.read_text(encoding="utf-8")) if self._fonts_path else {}
+        self._font_rules = {family: "\n".join(f.rules) for family, f in faces.items()}
         self._font_css: dict[str, Any] = {}
         #: Families whose fonts could not be loaded, with why: every handout using one fails.
         self._font_failures: dict[str, str] = {}
@@ -199,21 +200,6 @@ def _find(folders: list[Path], name: str, root: Path | None = None) -> Path | No
         if os.path.lexists(folder / name):
             return contained(folder / name, folder, root)
     return None
-
-
-def _font_faces(path: Path) -> dict[str, str]:
-    """Split a fonts.css into the text of its @font-face rules, grouped by family."""
-    import tinycss2
-
-    rules: dict[str, list[str]] = {}
-    for rule in tinycss2.parse_stylesheet(path.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True):
-        family = "*"
-        if rule.type == "at-rule" and rule.lower_at_keyword == "font-face" and rule.content is not None:
-            for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
-                if decl.type == "declaration" and decl.lower_name == "font-family":
-                    family = "".join(t.value if t.type == "string" else t.serialize() for t in decl.value).strip()
-        rules.setdefault(family, []).append(rule.serialize())
-    return {family: "\n".join(texts) for family, texts in rules.items()}
 
 
 def _fetcher_class() -> type:
