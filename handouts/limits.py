@@ -26,7 +26,7 @@ class Limits:
     #: never returns to Python cannot be interrupted any other way).
     grace_seconds: float = 10.0
     #: Megabytes of data (RLIMIT_DATA: heap and private memory) a worker process may use.
-    worker_memory_mb: int = 3072
+    worker_memory_mb: int = 2048
     #: Bytes of one YAML file (topic, language file, handouts.yaml).
     yaml_bytes: int = 1_000_000
     #: How deeply mappings and lists may nest in one YAML file.

@@ -64,6 +64,8 @@ class Renderer:
             )
         except self._weasyprint.urls.FatalURLFetchingError as exc:
             raise RenderError(f"{display_path(path, self.root)}: {exc.__cause__ or exc}") from None
+        except MemoryError:
+            raise
         except OSError as exc:  # e.g. no room for the temporary copy of a font
             raise RenderError(f"{display_path(path, self.root)}: {exc.strerror or exc}") from None
         except Exception as exc:  # WeasyPrint reports CSS problems as plain exceptions
