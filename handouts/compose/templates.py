@@ -229,6 +229,8 @@ class HandoutSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - as Jinja's
         budget = __self.budget
         budget.step()
+        if not __self.is_safe_callable(__obj):  # named without its address, so the message is the same every time
+            raise SecurityError(f"calling {_describe(__obj)} is not allowed in templates")
         if isinstance(__obj, (types.MethodType, types.BuiltinMethodType)) and isinstance(__obj.__self__, str):
             budget.arguments(args, kwargs)
             budget.estimate(__obj.__self__, __obj.__name__, args)
@@ -259,6 +261,15 @@ class HandoutSandbox(ImmutableSandboxedEnvironment):
             and isinstance(wrapped.__self__, str)
             and wrapped.__name__ in ("format", "format_map")
         )
+
+
+def _describe(obj: Any) -> str:
+    """Name a callable the way a template author wrote it: str.encode(), not its repr with an address."""
+    owner = getattr(obj, "__self__", None)
+    name = getattr(obj, "__name__", None)
+    if owner is not None and name and not isinstance(owner, types.ModuleType):
+        return f"{type(owner).__name__}.{name}()"
+    return f"{name}()" if name else f"a {type(obj).__name__}"
 
 
 def _sized_filter(env: HandoutSandbox, name: str, func: Callable[..., Any]) -> Callable[..., Any]:

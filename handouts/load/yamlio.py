@@ -101,6 +101,8 @@ def load(path: Path, root: Path | None = None) -> Document:
         raise ContentError([Problem(shown, line, "", f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise ContentError([Problem(shown, None, "", f"invalid YAML: {exc}")]) from None
+    except (ValueError, OverflowError) as exc:  # a date like 2026-13-45 that the timestamp constructor refuses
+        raise ContentError([Problem(shown, None, "", f"invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
     return Document(Path(path), data, lines, root)

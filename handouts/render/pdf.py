@@ -50,7 +50,7 @@ class Renderer:
         for name in STYLESHEETS:
             path = _find(style_dirs, name, root)
             if path is not None:
-                self.stylesheets.append(self._css(path, path.read_text(encoding="utf-8")))
+                self.stylesheets.append(self._css(path, _read_text(path, root)))
         self._fonts_path = _find(style_dirs, FONTS_CSS, root)
         self._font_rules = _font_faces(self._fonts_path) if self._fonts_path else {}
         self._font_css: dict[str, Any] = {}
@@ -203,12 +203,20 @@ def _find(folders: list[Path], name: str, root: Path | None = None) -> Path | No
     return None
 
 
+def _read_text(path: Path, root: Path | None = None) -> str:
+    """Return a stylesheet's text; raise RenderError naming it when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RenderError(f"{display_path(path, root)}: not UTF-8 text ({exc.reason})") from None
+
+
 def _font_faces(path: Path) -> dict[str, str]:
     """Split a fonts.css into the text of its @font-face rules, grouped by family."""
     import tinycss2
 
     rules: dict[str, list[str]] = {}
-    for rule in tinycss2.parse_stylesheet(path.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True):
+    for rule in tinycss2.parse_stylesheet(_read_text(path), skip_comments=True, skip_whitespace=True):
         family = "*"
         if rule.type == "at-rule" and rule.lower_at_keyword == "font-face" and rule.content is not None:
             for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
