@@ -396,8 +396,10 @@ class Composer:
             raise TemplateError(f"{self._where(exc, name)}: blocked by the template sandbox: {exc}") from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"{self._where(exc, name)}: {exc.message}") from None
-        except (jinja2.TemplateError, HandoutsError, MemoryError):
+        except (HandoutsError, MemoryError):
             raise
+        except jinja2.TemplateError as exc:  # "extended multiple times" and Jinja's other runtime errors
+            raise TemplateError(f"{self._where(exc, name)}: {exc.message or type(exc).__name__}") from None
         except Exception as exc:  # {{ 1/0 }}, a template that includes itself...: name the line
             raise TemplateError(f"{self._where(exc, name)}: {type(exc).__name__}: {exc}") from None
 
