@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _LENGTHS = LENGTHS
 
 #: The most characters one text (a paragraph, an item, a title) may have: a handout is read on paper.
-MAX_TEXT = 5000
+MAX_TEXT = 20_000
 #: The most items one list (bullets, steps, blocks, sections, questions) may have.
 MAX_ITEMS = 100
 
