@@ -79,8 +79,10 @@ def reports_errors(func: F) -> F:
 @click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), envvar="HANDOUTS_WORKSPACE",
               help="The workspace folder (default: the nearest folder with handouts.yaml).")
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Fail a handout that takes longer than this (default 60; HANDOUTS_LIMIT_SECONDS_PER_HANDOUT).")
 @click.pass_context
-def main(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
+def main(ctx: click.Context, workspace: Path | None, debug: bool, time_limit: float | None) -> None:
     """Make printable patient-education handouts from YAML topics.
 
     \b
@@ -91,6 +93,25 @@ def main(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
       handouts init my-clinic
     """
     ctx.obj = {"workspace": workspace, "debug": debug}
+    if time_limit is not None:
+        # the environment carries it to worker processes, however they start; put back when done
+        import os
+
+        from handouts.limits import Limits
+
+        name = Limits().variable("seconds_per_handout")
+        before = os.environ.get(name)
+        os.environ[name] = repr(time_limit)
+        ctx.call_on_close(lambda: _restore(name, before))
+
+
+def _restore(name: str, value: str | None) -> None:
+    import os
+
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _workspace(ctx: click.Context) -> Workspace:

@@ -114,7 +114,9 @@ def build(
     the number of handouts chosen.
     """
     from handouts.files import check_output_target
+    from handouts.limits import current
 
+    current()  # a limit set to a value that is not a number is a usage error, before any work
     ws = open_workspace(workspace)
     out = Path(output) if output is not None else None
     single = single_file(out)
@@ -185,7 +187,9 @@ def packet(
     from handouts.files import check_output_target
     from handouts.jobs.packet import make_packet, parse_item
     from handouts.jobs.pipeline import Builder
+    from handouts.limits import current
 
+    current()
     ws = open_workspace(workspace)
     out = Path(output)
     check_output_target(out, ws.root, overwrite)
@@ -215,7 +219,9 @@ def check(
     """Run the quality gate: content, translations, reading level, review dates, sources, branding,
     and (with render) page budgets and colour contrast, reusing the layout facts builds recorded."""
     from handouts.check.quality import run_checks
+    from handouts.limits import current
 
+    current()
     return run_checks(open_workspace(workspace), topics, render=render, large_print=large_print, workers=workers)
 
 

@@ -145,3 +145,23 @@ handouts:
             lengths: [standard, detailed]
           - ul: [واحد, اثنان]
 """
+
+
+# --- hypothesis profiles (tests/test_properties.py) ----------------------------------------------
+# "ci" (chosen when CI is set): the same examples every run, few enough that the property tests
+# take well under 3 minutes on 2 cores. "dev" (the default): fewer, random. "deep": many, for a
+# long local hunt (HYPOTHESIS_PROFILE=deep). A render takes longer than hypothesis's 200 ms deadline.
+try:
+    import os as _os
+
+    from hypothesis import HealthCheck, settings
+
+    _common = {"deadline": None, "database": None, "print_blob": True,
+               "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                         HealthCheck.data_too_large]}
+    settings.register_profile("ci", derandomize=True, max_examples=50, **_common)
+    settings.register_profile("dev", max_examples=20, **_common)
+    settings.register_profile("deep", max_examples=300, **_common)
+    settings.load_profile("ci" if _os.environ.get("CI") else _os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+except ImportError:  # hypothesis is in the test extra; without it only test_properties.py is skipped
+    pass

@@ -100,7 +100,7 @@ def test_pickle_through_a_pydantic_method_runs_nothing(run, write_workspace, tmp
         ("{{ clinic._fields }}", "access to attribute '_fields' of 'Record' object is unsafe"),
         ("{{ '{0.__class__}'.format(h) }}", "access to attribute '__class__' of 'Record' object is unsafe"),
         ("{{ '{0._fields}'.format(clinic) }}", "access to attribute '_fields' of 'Record' object is unsafe"),
-        ("{{ 'x'.encode() }}", "is not safely callable"),
+        ("{{ 'x'.encode() }}", "calling str.encode() is not allowed in templates"),
         ("{{ h.updated_iso.__len__() }}", "access to attribute '__len__' of 'str' object is unsafe"),
         ("{{ lipsum(100000) }}", "'lipsum' is undefined"),
         ("{{ self.__init__ }}", "access to attribute '__init__' of 'TemplateReference' object is unsafe"),

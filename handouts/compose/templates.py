@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import types
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.runtime import BlockReference, LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -23,6 +25,8 @@ from handouts.compose.i18n import format_date, translations
 from handouts.compose.plain import Record
 from handouts.errors import HandoutsError, TemplateError, display_path
 from handouts.files import contained
+from handouts.limits import Limits
+from handouts.limits import current as current_limits
 from handouts.load.languages import text_direction
 
 #: Prefix that names the built-in version of a template, so an override can extend it.
@@ -86,13 +90,151 @@ STR_METHODS = frozenset({
 DATE_METHODS = frozenset({"isoformat", "strftime", "isoweekday", "weekday"})
 
 
+#: A width or precision in a format string: "{:>999}", "%999s", "%.999f".
+_FORMAT_NUMBER = re.compile(r"\{[^{}]*?:[^{}]*?(\d+)[^{}]*\}|%[-#0 +]*(\d*)(?:\.(\d+))?[a-zA-Z]")
+#: Filters whose numeric arguments make their result larger (padding, slices, indents, wrapping).
+_SIZED_FILTERS = ("center", "indent", "slice", "batch", "wordwrap", "truncate", "format", "replace", "join")
+
+
+class _Budget:
+    """What one render may still do: steps and characters of output (handouts.limits)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.steps = 0
+        self.output = 0
+
+    def step(self, count: int = 1) -> None:
+        self.steps += count
+        if self.steps > self.limits.template_steps:
+            raise SecurityError(f"more than {self.limits.template_steps} steps "
+                                f"(the limit: {self.limits.variable('template_steps')})")
+
+    def emit(self, value: Any) -> Any:
+        self.step()
+        self.output += len(str(value)) if isinstance(value, str) else 0
+        if self.output > self.limits.template_output:
+            raise SecurityError(f"more than {self.limits.template_output} characters of output "
+                                f"(the limit: {self.limits.variable('template_output')})")
+        return value
+
+    def size(self, size: int, what: str = "a result of {} characters or items") -> None:
+        """Refuse a result (or an argument that makes one) larger than the string limit."""
+        if size > self.limits.template_string:
+            raise SecurityError(f"{what.format(size)} is over the limit of {self.limits.template_string} "
+                                f"({self.limits.variable('template_string')})")
+
+    def arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.size(abs(value), "an argument of {}")
+
+    def format_string(self, text: Any) -> None:
+        if isinstance(text, str):
+            for match in _FORMAT_NUMBER.finditer(text):
+                for number in match.groups():
+                    if number:
+                        self.size(int(number), "a width of {}")
+
+    def estimate(self, obj: Any, name: str, args: tuple[Any, ...]) -> None:
+        """Refuse a str.replace or str.join whose result would be over the limit, before it is made."""
+        if name == "replace" and len(args) >= 2 and isinstance(obj, str) and all(isinstance(a, str) for a in args[:2]):
+            old, new = args[0], args[1]
+            count = obj.count(old) if old else len(obj) + 1
+            self.size(len(obj) + count * max(0, len(new) - len(old)))
+        elif name == "join" and isinstance(obj, str) and args and isinstance(args[0], (list, tuple)):
+            parts = args[0]
+            self.size(len(obj) * max(0, len(parts) - 1) + sum(len(p) for p in parts if isinstance(p, str)))
+
+
+class _BoundedRange:
+    """range() for templates: at most template_range items, each counted as a step of the render."""
+
+    def __init__(self, values: range, budget: Callable[[], _Budget]) -> None:
+        self._values = values
+        self._budget = budget
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._values[index]
+
+    def __iter__(self) -> Any:
+        budget = self._budget()
+        for value in self._values:
+            budget.step()
+            yield value
+
+    def __reversed__(self) -> Any:
+        return iter(_BoundedRange(self._values[::-1], self._budget))
+
+    def __repr__(self) -> str:
+        return repr(self._values)
+
+
 class HandoutSandbox(ImmutableSandboxedEnvironment):
     """The sandbox templates run in: a call is allowed only if it is on an explicit allow-list.
 
     Templates get plain data (handouts.compose.plain), so the only things they can call are Jinja's own
     (macros, blocks, loop helpers), the gettext functions, the sandbox's bounded range, and the
     harmless methods of strings and dates listed above.
+
+    Work is bounded (handouts.limits): range() has at most template_range items; a repetition
+    (`'x' * n`), a power, a padding or format width makes at most template_string characters; a
+    render takes at most template_steps steps and outputs at most template_output characters. The
+    time limit per handout (handouts.jobs.pipeline) stops anything else.
     """
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+    budget = _Budget(Limits())
+
+    def bounded_range(self, *args: Any) -> _BoundedRange:
+        """range(), bounded: a larger one is refused before a single item is made."""
+        values = range(*args)
+        if len(values) > self.budget.limits.template_range:
+            raise SecurityError(f"range() of {len(values)} items is over the limit of "
+                                f"{self.budget.limits.template_range} "
+                                f"({self.budget.limits.variable('template_range')})")
+        return _BoundedRange(values, lambda: self.budget)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        budget = self.budget
+        budget.step()
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+                    budget.size(len(seq) * times)
+        elif operator == "**":
+            if (isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0):
+                budget.size(math.ceil(right * math.log10(abs(left))), "a power with {} digits")
+        elif operator == "%":
+            budget.format_string(left)
+        return super().call_binop(context, operator, left, right)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self.budget.step()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        self.budget.step()
+        return super().getitem(obj, argument)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            self.budget.format_string(value.__self__)
+        return wrapped
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - as Jinja's
+        budget = __self.budget
+        budget.step()
+        if not __self.is_safe_callable(__obj):  # named without its address, so the message is the same every time
+            raise SecurityError(f"calling {_describe(__obj)} is not allowed in templates")
+        if isinstance(__obj, (types.MethodType, types.BuiltinMethodType)) and isinstance(__obj.__self__, str):
+            budget.arguments(args, kwargs)
+            budget.estimate(__obj.__self__, __obj.__name__, args)
+        return super().call(__context, __obj, *args, **kwargs)
 
     def trust(self, *objects: Any) -> None:
         """Allow templates to call these objects (the environment's own globals)."""
@@ -119,6 +261,42 @@ class HandoutSandbox(ImmutableSandboxedEnvironment):
             and isinstance(wrapped.__self__, str)
             and wrapped.__name__ in ("format", "format_map")
         )
+
+
+def _describe(obj: Any) -> str:
+    """Name a callable the way a template author wrote it: str.encode(), not its repr with an address."""
+    owner = getattr(obj, "__self__", None)
+    name = getattr(obj, "__name__", None)
+    if owner is not None and name and not isinstance(owner, types.ModuleType):
+        return f"{type(owner).__name__}.{name}()"
+    return f"{name}()" if name else f"a {type(obj).__name__}"
+
+
+def _sized_filter(env: HandoutSandbox, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a filter whose arguments size its result: refuse what would be over the limit, before it is made."""
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        budget = env.budget
+        budget.step()
+        values = args[1:] if args and isinstance(args[0], (jinja2.runtime.Context, jinja2.nodes.EvalContext)) else args
+        if values:
+            budget.arguments(values[1:], kwargs)
+            if name == "format":
+                budget.format_string(values[0])
+            elif name in ("replace", "join") and isinstance(values[0], str) or name == "join":
+                target = values[0]
+                if name == "join":
+                    sep = values[1] if len(values) > 1 else kwargs.get("d", "")
+                    if isinstance(sep, str) and isinstance(target, (list, tuple)):
+                        budget.estimate(sep, "join", (target,))
+                else:
+                    budget.estimate(target, "replace", values[1:3])
+        return func(*args, **kwargs)
+
+    for attribute in ("jinja_pass_arg",):  # keep @pass_context / @pass_eval_context
+        if hasattr(func, attribute):
+            setattr(bounded, attribute, getattr(func, attribute))
+    return bounded
 
 
 class ContainedLoader(jinja2.BaseLoader):
@@ -187,7 +365,11 @@ class Composer:
         env.filters["page_counter"] = page_counter
         env.filters["date"] = lambda value: format_date(value, lang, "medium")
         env.globals["version"] = __version__
+        env.globals["range"] = env.bounded_range
         del env.globals["lipsum"]  # unbounded work for no use in a handout
+        env.finalize = lambda value: env.budget.emit(value)
+        for name in _SIZED_FILTERS:
+            env.filters[name] = _sized_filter(env, name, env.filters[name])
         env.trust(*(value for value in env.globals.values() if callable(value)))
         return env
 
@@ -198,6 +380,8 @@ class Composer:
     def compose(self, lang: str, kind: str, context: dict[str, Any]) -> str:
         """Return the HTML of one handout from its template context (plain data only)."""
         env = self.environment(lang)
+        assert isinstance(env, HandoutSandbox)
+        env.budget = _Budget(current_limits())  # a new budget for every handout
         name = f"kinds/{kind}.html"
         try:
             template = env.get_template(name)
@@ -212,8 +396,10 @@ class Composer:
             raise TemplateError(f"{self._where(exc, name)}: blocked by the template sandbox: {exc}") from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"{self._where(exc, name)}: {exc.message}") from None
-        except (jinja2.TemplateError, HandoutsError):
+        except (HandoutsError, MemoryError):
             raise
+        except jinja2.TemplateError as exc:  # "extended multiple times" and Jinja's other runtime errors
+            raise TemplateError(f"{self._where(exc, name)}: {exc.message or type(exc).__name__}") from None
         except Exception as exc:  # {{ 1/0 }}, a template that includes itself...: name the line
             raise TemplateError(f"{self._where(exc, name)}: {type(exc).__name__}: {exc}") from None
 

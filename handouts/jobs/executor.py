@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ TASKS_PER_WORKER = 200
 
 #: The environment variable that chooses the start method of worker processes (fork, spawn...).
 START_METHOD_VARIABLE = "HANDOUTS_START_METHOD"
+
+#: The memory limit (MB) of this process when it is a worker with one (handouts.limits: worker_memory_mb).
+_memory_limit: int | None = None
 
 #: The parent's ready Builder: forked workers inherit it (topics parsed, styles parsed, fonts
 #: loaded) instead of making their own; with the spawn start method they make their own.
@@ -73,6 +77,8 @@ class _Worker(Generic[T]):
     conn: Connection
     task: tuple[int, T] | None = None
     done: int = 0
+    #: When the current task must be done by (time.monotonic()), or the worker is killed.
+    due: float = 0.0
 
 
 class _Pool(Generic[T, R]):
@@ -89,6 +95,9 @@ class _Pool(Generic[T, R]):
         asked = os.environ.get(START_METHOD_VARIABLE, "")
         self.method = asked if asked in methods else "fork" if "fork" in methods else "spawn"
         self.context = multiprocessing.get_context(self.method)
+        from handouts.limits import current
+
+        self.limits = current()
         self.workspace = workspace
         self.work = work
         self.died = died
@@ -115,15 +124,20 @@ class _Pool(Generic[T, R]):
                 for worker in self.workers:
                     if worker.task is None and pending:
                         worker.task = pending.popleft()
+                        worker.due = time.monotonic() + self.limits.seconds_per_handout + self.limits.grace_seconds
                         worker.conn.send(worker.task)
                 busy = [w for w in self.workers if w.task is not None]
-                ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+                timeout = max(0.0, min(w.due for w in busy) - time.monotonic())
+                ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
                 for worker in busy:
-                    if worker.conn not in ready and worker.process.sentinel not in ready:
-                        continue
                     assert worker.task is not None
                     index, item = worker.task
-                    result = self._receive(worker, item)
+                    if worker.conn in ready or worker.process.sentinel in ready:
+                        result = self._receive(worker, item)
+                    elif time.monotonic() >= worker.due:
+                        result = self._overdue(worker, item)
+                    else:
+                        continue
                     worker.task = None
                     if ordered:
                         waiting[index] = result
@@ -152,6 +166,16 @@ class _Pool(Generic[T, R]):
         why = _death(worker.process.exitcode)
         self._retire(worker)
         return self.died(item, f"the worker process {why} while making this handout; the rest of the batch went on")
+
+    def _overdue(self, worker: _Worker[T], item: T) -> R:
+        """Kill a worker stuck past the time limit (in code that never returned to Python) and fail its item."""
+        from handouts.jobs.pipeline import time_limit_message
+
+        worker.process.kill()
+        worker.process.join(5)
+        self._retire(worker)
+        return self.died(item, f"{time_limit_message(self.limits)}; its worker process was stopped; "
+                               "the rest of the batch went on")
 
     def _start_workers(self, pending: int) -> None:
         idle = sum(w.task is None for w in self.workers)
@@ -200,6 +224,7 @@ def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any
     from handouts.jobs.pipeline import Builder
 
     tempfile.tempdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
+    _limit_memory()
     # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
     # done and ends the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -221,6 +246,35 @@ def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any
     finally:
         conn.close()
         shutil.rmtree(tempfile.tempdir, ignore_errors=True)
+
+
+def _limit_memory() -> None:
+    """Set this worker's RLIMIT_DATA (heap and private memory) to the worker_memory_mb limit.
+
+    Not RLIMIT_AS: the fonts (CJK ones are tens of MB) are memory-mapped and would count. An
+    allocation over the limit fails: a MemoryError fails the handout, a crash in C ends the worker,
+    and the pool fails that handout alone either way.
+    """
+    global _memory_limit
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    from handouts.limits import current
+
+    megabytes = current().worker_memory_mb
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    wanted = megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft == resource.RLIM_INFINITY or wanted < soft:
+        resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+        _memory_limit = megabytes
+
+
+def memory_limit_mb() -> int | None:
+    """Return this process's memory limit in MB when it is a worker that set one, else None."""
+    return _memory_limit
 
 
 def _workspace(root: Path) -> Workspace:

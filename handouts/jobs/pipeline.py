@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +25,8 @@ from handouts.errors import HandoutsError, display_path
 from handouts.files import contained, write_atomic
 from handouts.jobs.facts import LayoutFacts, wants_colours
 from handouts.jobs.planning import Job, Result
+from handouts.limits import Limits
+from handouts.limits import current as current_limits
 from handouts.load.languages import font_stack
 from handouts.load.workspace import Workspace
 
@@ -122,18 +129,69 @@ class Builder:
 
         The one function every door (CLI, library, packets, workers) makes a handout through: any
         error, even one derived from BaseException, becomes this handout's error and the batch goes
-        on. Only Ctrl-C and SystemExit pass.
+        on. Only Ctrl-C and SystemExit pass. A handout that takes longer than the time limit
+        (handouts.limits: seconds_per_handout) fails; in a worker process, the pool also kills a
+        worker stuck past it in code that never returns to Python.
         """
         try:
-            return self.build_one(job, target, personal, key)
+            with deadline(current_limits()):
+                return self.build_one(job, target, personal, key)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one bad handout fails alone
             return Result(job, error=failure(exc))
 
 
+class TimeLimitExceeded(BaseException):
+    """The time limit per handout ran out. A BaseException, so no `except Exception` in a library stops it."""
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__(time_limit_message(limits))
+
+
+def time_limit_message(limits: Limits) -> str:
+    """Return the line that says a handout took too long."""
+    return (f"took longer than the {limits.seconds_per_handout:g} s limit per handout "
+            f"({limits.variable('seconds_per_handout')}, or handouts --time-limit)")
+
+
+@contextmanager
+def deadline(limits: Limits) -> Iterator[None]:
+    """Raise TimeLimitExceeded in the block once it has run for limits.seconds_per_handout.
+
+    With SIGALRM, in the main thread only (elsewhere the block runs unbounded here; the worker pool
+    still kills a worker past the limit). A timer already running (pytest-timeout's) is put back,
+    and fires as it would have if it falls due first.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+    seconds = limits.seconds_per_handout
+    started = time.monotonic()
+    outer_handler = signal.getsignal(signal.SIGALRM)
+    outer_left, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+
+    def expired(signum: int, frame: Any) -> None:
+        if outer_left and time.monotonic() - started >= outer_left - 0.001 and callable(outer_handler):
+            outer_handler(signum, frame)
+        raise TimeLimitExceeded(limits)
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_left) if outer_left else seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, outer_handler)
+        if outer_left:
+            left = max(0.001, outer_left - (time.monotonic() - started))
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
+
+
 def failure(exc: BaseException) -> str:
     """Return one line that says why a handout failed, in the user's words where we can."""
+    if isinstance(exc, TimeLimitExceeded):
+        return str(exc)
     if isinstance(exc, HandoutsError):
         return "; ".join(exc.lines())
     if isinstance(exc, OSError):
@@ -142,6 +200,12 @@ def failure(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "too deeply nested to lay out (RecursionError)"
     if isinstance(exc, MemoryError):
+        from handouts.jobs.executor import memory_limit_mb
+
+        limit = memory_limit_mb()
+        if limit is not None:
+            return (f"out of memory while making this handout (the limit per worker process: {limit} MB, "
+                    f"{Limits().variable('worker_memory_mb')})")
         return "out of memory while making this handout"
     return f"internal error: {type(exc).__name__}: {exc}"
 

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 _LENGTHS = LENGTHS
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: The most characters one text (a paragraph, an item, a title) may have: a handout is read on paper.
+MAX_TEXT = 20_000
+#: The most items one list (bullets, steps, blocks, sections, questions) may have.
+MAX_ITEMS = 100
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 
 
@@ -72,8 +77,8 @@ class Block(Tiered):
     """A paragraph (p), a bullet list (ul) or a numbered list of steps (ol)."""
 
     p: Text | None = None
-    ul: tuple[Text, ...] | None = Field(default=None, min_length=1)
-    ol: tuple[Text, ...] | None = Field(default=None, min_length=1)
+    ul: tuple[Text, ...] | None = Field(default=None, min_length=1, max_length=MAX_ITEMS)
+    ol: tuple[Text, ...] | None = Field(default=None, min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Block:
@@ -99,7 +104,7 @@ class Section(Tiered):
 
     id: Slug
     heading: Text
-    blocks: tuple[Block, ...] = Field(min_length=1)
+    blocks: tuple[Block, ...] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Section:
@@ -112,7 +117,7 @@ class FaqItem(Tiered):
 
     id: Slug
     question: Text
-    answer: tuple[Block, ...] = Field(min_length=1)
+    answer: tuple[Block, ...] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _not_empty(self) -> FaqItem:
@@ -124,7 +129,7 @@ class WarningBox(Strict):
     """The "get help now" box: shown at every length, never split across pages."""
 
     intro: Text
-    items: tuple[Text, ...] = Field(min_length=1)
+    items: tuple[Text, ...] = Field(min_length=1, max_length=MAX_ITEMS)
     note: Text | None = None
 
 
@@ -132,14 +137,14 @@ class ListBox(Tiered):
     """A short list with an optional lead-in, e.g. "call your care team if"."""
 
     intro: Text | None = None
-    items: tuple[Text, ...] = Field(min_length=1)
+    items: tuple[Text, ...] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class UrgentBox(Strict):
     """The "call your care team today" box: same-day signs, shown at every length like the emergency box."""
 
     intro: Text | None = None
-    items: tuple[Text, ...] = Field(min_length=1)
+    items: tuple[Text, ...] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class Handout(Strict):
@@ -148,8 +153,8 @@ class Handout(Strict):
     title: Text
     summary: Text
     get_help_now: WarningBox
-    sections: tuple[Section, ...] = ()
-    faq: tuple[FaqItem, ...] = ()
+    sections: tuple[Section, ...] = Field((), max_length=MAX_ITEMS)
+    faq: tuple[FaqItem, ...] = Field((), max_length=MAX_ITEMS)
     call_today: UrgentBox | None = None
     call_care_team: ListBox | None = None
     questions: ListBox | None = None

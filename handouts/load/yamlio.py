@@ -10,6 +10,7 @@ import yaml
 
 from handouts.errors import ContentError, Problem, display_path
 from handouts.files import OutsideError, contained
+from handouts.limits import current as current_limits
 
 FieldPath = tuple[str | int, ...]
 
@@ -71,7 +72,14 @@ def load(path: Path, root: Path | None = None) -> Document:
     shown = display_path(path, root)
     try:
         # a link may not lead out of the file's folder, and a pipe or device is never opened
-        text = contained(Path(path), Path(path).parent, root).read_text(encoding="utf-8")
+        real = contained(Path(path), Path(path).parent, root)
+        limits = current_limits()
+        with real.open("rb") as handle:  # read at most one byte past the limit, whatever the size says
+            raw = handle.read(limits.yaml_bytes + 1)
+        if len(raw) > limits.yaml_bytes:
+            message = f"larger than {limits.yaml_bytes} bytes (the limit: {limits.variable('yaml_bytes')})"
+            raise ContentError([Problem(shown, None, "", message)])
+        text = raw.decode("utf-8")
     except OutsideError as exc:
         raise ContentError([Problem(shown, None, "", exc.reason)]) from None
     except UnicodeDecodeError as exc:
@@ -82,7 +90,7 @@ def load(path: Path, root: Path | None = None) -> Document:
         lines: dict[FieldPath, int] = {}
         problems: list[Problem] = []
         if node is not None:
-            _walk(node, (), lines, problems, shown)
+            _Walk(lines, problems, shown, limits.yaml_depth, limits.variable("yaml_depth")).walk(node, ())
         if problems:
             raise ContentError(problems)
         data = loader.construct_document(node) if node is not None else None
@@ -93,24 +101,56 @@ def load(path: Path, root: Path | None = None) -> Document:
         raise ContentError([Problem(shown, line, "", f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise ContentError([Problem(shown, None, "", f"invalid YAML: {exc}")]) from None
+    except (ValueError, OverflowError) as exc:  # a date like 2026-13-45 that the timestamp constructor refuses
+        raise ContentError([Problem(shown, None, "", f"invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
     return Document(Path(path), data, lines, root)
 
 
-def _walk(node: yaml.Node, loc: FieldPath, lines: dict[FieldPath, int], problems: list[Problem], shown: str) -> None:
-    lines[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                problems.append(
-                    Problem(shown, key_node.start_mark.line + 1, format_loc((*loc, key)), "duplicate key")
-                )
-            seen.add(key)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*loc, key), lines, problems, shown)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), lines, problems, shown)
+#: Why a value reached twice is refused: content never needs them, and they multiply work.
+ALIASES = "anchors and aliases (&name, *name) are not allowed in handouts files; write the value out"
+
+
+class _Walk:
+    """Record the line of every field; refuse duplicate keys, aliases and deep nesting before anything is built.
+
+    An alias makes the composer give the same node twice; it is refused where it is met, so neither an
+    alias bomb (each level repeating the one before) nor a value that contains itself is ever expanded.
+    """
+
+    def __init__(self, lines: dict[FieldPath, int], problems: list[Problem], shown: str, depth: int,
+                 variable: str) -> None:
+        self.lines, self.problems, self.shown = lines, problems, shown
+        self.depth, self.variable = depth, variable
+        self.seen: set[int] = set()
+        self.aliased = False
+
+    def walk(self, node: yaml.Node, loc: FieldPath) -> None:
+        if id(node) in self.seen:  # met before: an alias (the node's own marks are its anchor's)
+            line = next((self.lines[loc[:end]] for end in range(len(loc), -1, -1) if loc[:end] in self.lines), None)
+            if not self.aliased:  # one line per file: a bomb has thousands
+                self.problems.append(Problem(self.shown, line, format_loc(loc), ALIASES))
+            self.aliased = True
+            return
+        self.seen.add(id(node))
+        self.lines[loc] = node.start_mark.line + 1
+        nested = isinstance(node, (yaml.MappingNode, yaml.SequenceNode))
+        if nested and len(loc) >= self.depth:
+            message = f"nested more than {self.depth} levels deep (the limit: {self.variable})"
+            self.problems.append(Problem(self.shown, node.start_mark.line + 1, format_loc(loc), message))
+            return
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in seen:
+                    self.problems.append(
+                        Problem(self.shown, key_node.start_mark.line + 1, format_loc((*loc, key)), "duplicate key")
+                    )
+                seen.add(key)
+                self.lines[(*loc, key)] = key_node.start_mark.line + 1
+                self.walk(value_node, (*loc, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.walk(item, (*loc, index))

@@ -49,10 +49,10 @@ class Renderer:
         for name in STYLESHEETS:
             path = _find(style_dirs, name, root)
             if path is not None:
-                self.stylesheets.append(self._css(path, path.read_text(encoding="utf-8")))
+                self.stylesheets.append(self._css(path, _read_text(path, root)))
         self._fonts_path = _find(style_dirs, FONTS_CSS, root)
 
-        faces = font_faces(self._fonts_path.read_text(encoding="utf-8")) if self._fonts_path else {}
+        faces = font_faces(_read_text(self._fonts_path, root)) if self._fonts_path else {}
         self._font_rules = {family: "\n".join(f.rules) for family, f in faces.items()}
         self._font_css: dict[str, Any] = {}
         #: Families whose fonts could not be loaded, with why: every handout using one fails.
@@ -65,6 +65,8 @@ class Renderer:
             )
         except self._weasyprint.urls.FatalURLFetchingError as exc:
             raise RenderError(f"{display_path(path, self.root)}: {exc.__cause__ or exc}") from None
+        except MemoryError:
+            raise
         except OSError as exc:  # e.g. no room for the temporary copy of a font
             raise RenderError(f"{display_path(path, self.root)}: {exc.strerror or exc}") from None
         except Exception as exc:  # WeasyPrint reports CSS problems as plain exceptions
@@ -200,6 +202,14 @@ def _find(folders: list[Path], name: str, root: Path | None = None) -> Path | No
         if os.path.lexists(folder / name):
             return contained(folder / name, folder, root)
     return None
+
+
+def _read_text(path: Path, root: Path | None = None) -> str:
+    """Return a stylesheet's text; raise RenderError naming it when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RenderError(f"{display_path(path, root)}: not UTF-8 text ({exc.reason})") from None
 
 
 def _fetcher_class() -> type:
