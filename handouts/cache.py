@@ -28,6 +28,8 @@ from handouts.files import settled, write_atomic
 
 CACHE_DIR = ".handouts-cache"
 _PACKAGE = Path(__file__).resolve().parent
+#: The handouts package's folder (its code, message catalogs and, when installed, built-in templates).
+PACKAGE_ROOT = _PACKAGE
 _FORMAT = 3
 
 
@@ -37,7 +39,9 @@ def cache_dir(root: Path) -> Path:
 
 
 def load_json(path: Path) -> Any:
-    """Return a cache file's data, or None when it is missing or damaged."""
+    """Return a cache file's data, or None when it is missing or damaged (or the folder is a link)."""
+    if path.parent.is_symlink():
+        return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -48,7 +52,10 @@ def load_json(path: Path) -> Any:
 
 
 def save_json(path: Path, data: Any) -> None:
-    """Write a cache file whole; a read-only workspace just gets no cache."""
+    """Write a cache file whole; a read-only workspace just gets no cache, nor does a cache folder
+    that is a link (a workspace may not send our writes elsewhere)."""
+    if path.parent.is_symlink():
+        return
     try:
         write_atomic(path, json.dumps({"format": _FORMAT, "data": data}, ensure_ascii=False).encode())
     except OSError:
@@ -82,7 +89,8 @@ class Digests:
         entry = self.unsettled.get(key) or self.known.get(key)
         if entry and entry[:4] == mark:
             return str(entry[4])
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as handle:  # in chunks: a large (or sparse) file never sits in memory whole
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
         if ours or settled(stat):
             self.known[key] = [*mark, digest]
             self.changed = True
@@ -91,15 +99,20 @@ class Digests:
             self.all_settled = False
         return digest
 
-    def combined(self, paths: Iterable[Path], *extra: str) -> str:
-        """Return one digest of several files' names and contents (a missing file counts as missing)."""
+    def combined(self, files: Iterable[Path | tuple[str, Path]], *extra: str) -> str:
+        """Return one digest of several files' names and contents (a missing file counts as missing).
+
+        A file is a path, named by itself, or (name, path): a name that does not depend on where the
+        file is, so the same inputs elsewhere give the same digest.
+        """
         digest = hashlib.sha256()
-        for path in sorted(paths):
+        named = sorted((f, f) if isinstance(f, Path) else f for f in files)
+        for name, path in named:
             try:
                 of = self.of(path)
             except OSError:
                 of = "missing"
-            digest.update(f"{path}\0{of}\0".encode())
+            digest.update(f"{name}\0{of}\0".encode())
         for text in extra:
             digest.update(f"{text}\0".encode())
         return digest.hexdigest()

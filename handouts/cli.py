@@ -93,6 +93,7 @@ def main(ctx: click.Context, workspace: Path | None, debug: bool, time_limit: fl
       handouts init my-clinic
     """
     ctx.obj = {"workspace": workspace, "debug": debug}
+    _stop_cleanly_on_sigterm(ctx)
     if time_limit is not None:
         # the environment carries it to worker processes, however they start; put back when done
         import os
@@ -103,6 +104,22 @@ def main(ctx: click.Context, workspace: Path | None, debug: bool, time_limit: fl
         before = os.environ.get(name)
         os.environ[name] = repr(time_limit)
         ctx.call_on_close(lambda: _restore(name, before))
+
+
+def _stop_cleanly_on_sigterm(ctx: click.Context) -> None:
+    """Let SIGTERM (a service manager, `timeout`, `kill`) stop a build as Ctrl-C does: workers
+    ended, what was built recorded, temporary files and folders removed. Workers reset it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 def _restore(name: str, value: str | None) -> None:
@@ -267,10 +284,12 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
 @click.option("-v", "--verbose", is_flag=True, help="List the hardest sentences of every handout.")
 @click.option("-j", "--jobs", "workers", type=click.IntRange(min=1),
               help="Worker processes that lay out handouts (default: the number of CPUs).")
+@click.option("--fresh", is_flag=True,
+              help="Lay out every handout again instead of reusing what builds recorded (trust no cache).")
 @click.pass_context
 @reports_errors
 def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_json: bool, no_render: bool,
-                  problems: bool, verbose: bool, workers: int | None) -> None:
+                  problems: bool, verbose: bool, workers: int | None, fresh: bool) -> None:
     """Check content, translations, reading level, page budgets, review dates and branding.
 
     Exits 1 when a check fails (with --strict, also on warnings). Notes, such as drafts
@@ -287,7 +306,7 @@ def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_
     from handouts import commands
     from handouts.check.quality import format_report
 
-    report = commands.check(_workspace(ctx), topics, render=not no_render, workers=workers)
+    report = commands.check(_workspace(ctx), topics, render=not no_render, workers=workers, fresh=fresh)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     else:

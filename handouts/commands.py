@@ -49,7 +49,10 @@ def reviewed_only_default(workspace: Workspace) -> bool:
     except ContentError:
         return bool(workspace.config.defaults.reviewed_only)  # raises the config's errors
     defaults = data.get("defaults") if isinstance(data, dict) else None
-    return isinstance(defaults, dict) and defaults.get("reviewed_only") is True
+    value = defaults.get("reviewed_only", False) if isinstance(defaults, dict) else False
+    # Fail closed: anything but a plain false turns the gate on (the schema takes only true or false,
+    # so the full validation that real work goes through reports a value like "yes").
+    return value is not False
 
 
 def gate(
@@ -120,6 +123,11 @@ def build(
     ws = open_workspace(workspace)
     out = Path(output) if output is not None else None
     single = single_file(out)
+    if personal and out is not None and _inside(out, ws.output_dir):
+        raise UsageError(
+            f"-o {out}: a handout with patient fields may not go into the catalog's output folder "
+            f"({ws.output_dir.name}/), where it would replace the handout everyone prints; name a file elsewhere"
+        )
     if personal and not single:
         raise UsageError(
             "a handout with patient fields goes only to a file you name: add -o NAME.pdf, or -o - for "
@@ -137,6 +145,9 @@ def build(
     if single and len(jobs) != 1:
         raise UsageError(f"-o {out} names one file, but these choices make {len(jobs)} handouts; give a folder")
     folder = out if out is not None and not single else ws.output_dir
+    if folder == ws.output_dir and ws.output_dir.is_symlink():
+        raise UsageError(f"{ws.output_dir.name}/ is a link to {os.path.realpath(ws.output_dir)}: a workspace may not "
+                         "send the build elsewhere; give the folder with -o if you mean it")
     if on_start:
         on_start(len(jobs))
     gated = reviewed_only if reviewed_only is not None else reviewed_only_default(ws)
@@ -215,14 +226,21 @@ def check(
     render: bool = True,
     large_print: bool = True,
     workers: int | None = None,
+    fresh: bool = False,
 ) -> CheckReport:
     """Run the quality gate: content, translations, reading level, review dates, sources, branding,
-    and (with render) page budgets and colour contrast, reusing the layout facts builds recorded."""
+    and (with render) page budgets and colour contrast, reusing the layout facts builds recorded
+    (fresh: lay everything out again, trusting no cache; what CI's gate does)."""
     from handouts.check.quality import run_checks
     from handouts.limits import current
 
     current()
-    return run_checks(open_workspace(workspace), topics, render=render, large_print=large_print, workers=workers)
+    return run_checks(open_workspace(workspace), topics, render=render, large_print=large_print, workers=workers,
+                      fresh=fresh)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return str(path) != "-" and Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
 
 def _with_brand(jobs: list[Job], brand: str) -> list[Job]:

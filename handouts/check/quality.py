@@ -72,10 +72,12 @@ def run_checks(
     large_print: bool = True,
     today: date | None = None,
     workers: int | None = None,
+    fresh: bool = False,
 ) -> CheckReport:
     """Run every check on the workspace (or the named topics) and return what each found.
 
-    Rendering checks lay handouts out in `workers` processes (default: the number of CPUs).
+    Rendering checks lay handouts out in `workers` processes (default: the number of CPUs),
+    reusing the layout facts that builds recorded unless fresh (then everything is laid out).
     """
     report = CheckReport()
     today = today or date.today()
@@ -103,7 +105,7 @@ def run_checks(
     _check_glyphs(report, workspace, chosen)
     if render:
         _check_pages_and_contrast(report, workspace, [t.id for t in chosen], (False, True) if large_print else (False,),
-                                  workers)
+                                  workers, fresh)
     else:
         report.add("pages", "note", "all", "page budgets and colour contrast not checked (--no-render)")
     return report
@@ -301,7 +303,7 @@ def _check_glyphs(report: CheckReport, workspace: Workspace, topics: Sequence[An
 
 def _check_pages_and_contrast(
     report: CheckReport, workspace: Workspace, topics: Sequence[str], large_print: Sequence[bool],
-    workers: int | None = None,
+    workers: int | None = None, fresh: bool = False,
 ) -> None:
     from handouts.cache import Digests, cache_dir
     from handouts.jobs.batch import Keys
@@ -318,7 +320,7 @@ def _check_pages_and_contrast(
     # Handouts a build (or an earlier check) laid out from exactly these inputs are not laid out again.
     found: dict[Any, LayoutFacts | str] = {}
     for job in jobs:
-        known = cache.get(keys[job])
+        known = None if fresh else cache.get(keys[job])
         if known is not None:
             found[job] = known
     todo = [job for job in jobs if job not in found]

@@ -12,13 +12,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handouts import __version__
-from handouts.cache import Digests, cache_dir, code_files, environ_key, renderer_fingerprint, version_id
+from handouts.cache import (
+    PACKAGE_ROOT,
+    Digests,
+    cache_dir,
+    code_files,
+    environ_key,
+    renderer_fingerprint,
+    version_id,
+)
 from handouts.files import write_atomic
 from handouts.jobs.executor import run_jobs
 from handouts.jobs.facts import FactsCache, LayoutFacts
 from handouts.jobs.planning import Job, Report, Result
 from handouts.load.summary import DIGESTS
-from handouts.load.workspace import Workspace
+from handouts.load.workspace import Workspace, builtin_dir
 
 if TYPE_CHECKING:
     from handouts.jobs.pipeline import Builder
@@ -40,30 +48,40 @@ class Keys:
     def __init__(self, workspace: Workspace, digests: Digests | None = None) -> None:
         self.workspace = workspace
         self.digests = digests or Digests(None)
-        files: list[Path] = [workspace.root / "handouts.yaml", *code_files()]
+        # Each file is named by its role and its path inside its folder, never by where the folder
+        # is: the same inputs elsewhere make the same keys, version ids and bytes.
+        named: list[tuple[str, Path]] = [("workspace/handouts.yaml", workspace.root / "handouts.yaml")]
+        named.extend((f"code/{p.relative_to(PACKAGE_ROOT).as_posix()}", p) for p in code_files())
         for kind in ("templates", "styles"):
             for folder in workspace.search_path(kind):
-                files.extend(_files_below(folder))
-        files.extend(_files_below(workspace.assets_dir))
-        self.shared = self.digests.combined(files, renderer_fingerprint(), environ_key())
+                role = "builtin" if folder == builtin_dir(kind) else "workspace"
+                named.extend((f"{role}/{kind}/{p.relative_to(folder).as_posix()}", p) for p in _files_below(folder))
+        assets = workspace.assets_dir
+        named.extend((f"workspace/assets/{p.relative_to(assets).as_posix()}", p) for p in _files_below(assets))
+        self.shared = self.digests.combined(named, renderer_fingerprint(), environ_key())
         self._cache: dict[tuple[str, str], str] = {}
 
     def key(self, job: Job) -> str:
         """Return the key of one output."""
         if (job.topic, job.lang) not in self._cache:
             folder = self.workspace.topics_dir / job.topic
-            files = [folder / "topic.yaml", folder / f"{job.lang}.yaml"]
-            self._cache[(job.topic, job.lang)] = self.digests.combined(files)
+            named = [(f"topic/{name}", folder / name) for name in ("topic.yaml", f"{job.lang}.yaml")]
+            self._cache[(job.topic, job.lang)] = self.digests.combined(named)
         options = f"{job.brand}|{job.kind}|{job.length}|{job.paper}|{job.large}"
         return hashlib.sha256(f"{self.shared}|{self._cache[(job.topic, job.lang)]}|{options}".encode()).hexdigest()
 
 
 def _files_below(folder: Path) -> list[Path]:
-    """Return the regular files below folder, links not followed (the renderer refuses links out)."""
+    """Return the regular files inside folder (through links only when they stay inside it: the
+    renderer refuses the others, and their bytes must not reach a key)."""
     found: list[Path] = []
+    inside = os.path.realpath(os.path.abspath(folder))
     for base, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
-        found.extend(Path(base) / n for n in names if (Path(base) / n).is_file())
+        for name in names:
+            path = Path(base) / name
+            if path.is_file() and Path(os.path.realpath(path)).is_relative_to(inside):
+                found.append(path)
     return sorted(found)
 
 
@@ -136,6 +154,13 @@ def build_catalog(
         digests.save()
         return report
     facts = FactsCache(workspace)
+    for job in _outside_output(output, list(todo)):  # a link in output/ must not send a PDF elsewhere
+        todo.pop(job)
+        result = Result(job, None, 0, f"refused to write {job.relpath.as_posix()}: a link in the output folder "
+                                      "leads outside it")
+        report.results.append(result)
+        if on_result:
+            on_result(result)
     tasks = [(job, str(output / job.relpath), key) for job, key in todo.items()]
     finished: set[Job] = set()
     try:
@@ -161,6 +186,21 @@ def build_catalog(
         facts.save()
         digests.save()
     return report
+
+
+def _outside_output(output: Path, jobs: list[Job]) -> list[Job]:
+    """Make the folders of these jobs' outputs; return the jobs whose folder leads outside output."""
+    root = os.path.realpath(output)
+    bad = []
+    for job in jobs:
+        folder = output / job.relpath.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue  # the job itself reports why it cannot write
+        if not Path(os.path.realpath(folder)).is_relative_to(root):
+            bad.append(job)
+    return bad
 
 
 def _remove_orphaned_temporaries(targets: Sequence[Path]) -> None:
@@ -283,8 +323,9 @@ LOCK = ".manifest.lock"
 
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on path (a lock file) while the block runs."""
-    with open(path, "a+b") as handle:
+    """Hold an exclusive lock on path (a lock file) while the block runs. A link there is not followed."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    with os.fdopen(fd, "r+b") as handle:
         try:
             import fcntl
         except ImportError:  # Windows: builds into one folder at once are not merged there

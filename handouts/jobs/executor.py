@@ -228,6 +228,7 @@ def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any
     # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is
     # done and ends the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's clean-stop handler is not for workers
     inherited = _parent_builder
     if inherited is not None and str(inherited.workspace.root) == root:
         builder = inherited

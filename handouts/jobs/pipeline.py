@@ -139,7 +139,16 @@ class Builder:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one bad handout fails alone
-            return Result(job, error=failure(exc))
+            return Result(job, error=_without_patient_fields(failure(exc), personal))
+
+
+def _without_patient_fields(message: str, personal: Personal | None) -> str:
+    """Blank out patient fields in an error message: a template can put them in any message."""
+    if personal:
+        for value in (personal.patient_name, personal.clinician, personal.note):
+            if value and value.strip():
+                message = message.replace(value, "<patient field>")
+    return message
 
 
 class TimeLimitExceeded(BaseException):

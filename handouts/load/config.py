@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StrictBool, StringConstraints, ValidationError
 
 from handouts.errors import ContentError, Problem
 from handouts.files import OutsideError, contained
@@ -58,7 +58,7 @@ class Defaults(Strict):
     """What a build uses when a command does not say."""
 
     paper: Paper = "letter"
-    reviewed_only: bool = Field(
+    reviewed_only: StrictBool = Field(
         False, description="build only content a clinician and (for translations) a medical translator reviewed"
     )
     patient_box: Literal["write-in", "omit"] = Field(

@@ -43,7 +43,8 @@ class Workspace:
     root: Path
 
     def __post_init__(self) -> None:
-        self.root = Path(self.root)
+        # resolved: every containment check compares real paths with folders of this root
+        self.root = Path(self.root).resolve()
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
