@@ -94,6 +94,7 @@ def test_the_handouts_code_and_the_renderer_are_in_the_key(ws, tmp_path, monkeyp
                     ignore=shutil.ignore_patterns("__pycache__"))
     files = sorted(p for p in code.rglob("*") if p.suffix in (".py", ".po"))
     monkeypatch.setattr(batch, "code_files", lambda: files)
+    monkeypatch.setattr(batch, "PACKAGE_ROOT", code)
     _age(code)
     assert counts(_build(ws, tmp_path)) == (4, 0)
     assert counts(_build(ws, tmp_path)) == (0, 4)
