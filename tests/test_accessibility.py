@@ -129,6 +129,7 @@ def test_large_print_sizes(lang):
     assert body and sum(s >= 18 for s in body) / len(body) > 0.9  # body text is 18 pt
 
 
+@pytest.mark.slow
 def test_same_inputs_give_the_same_bytes(tmp_path):
     first, second = tmp_path / "1.pdf", tmp_path / "2.pdf"
     env = {**os.environ, "SOURCE_DATE_EPOCH": ""}
@@ -185,6 +186,7 @@ def test_patient_fields_need_a_named_output_and_stay_out_of_messages(run, tmp_pa
     assert [p.name for p in tmp_path.iterdir()] == ["visit.pdf"]  # no other file, no temporary left
 
 
+@pytest.mark.slow
 def test_patient_handout_to_standard_output(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "handouts", "-w", str(REPO), "build", "sciatica", "-k", "faq", "-l", "brief",

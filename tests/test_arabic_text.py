@@ -222,6 +222,7 @@ def extracted(arabic_pdf):
 QUICK_JOBS = [job for job in JOBS if _key(job) in QUICK]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXTRACTORS)
 def test_ligature_words_read_back(name, extracted):
     """Issue 15: "إلى" came back as "إىل". The handout of the issue, quick."""

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from pypdf import PdfReader
 
 from handouts import Workspace, plan
@@ -21,6 +22,7 @@ def catalog_ws(write_workspace):
     return write_workspace({"data/topics/test/es.yaml": ES})
 
 
+@pytest.mark.slow
 def test_incremental_rebuild_skips_what_is_up_to_date(write_workspace, tmp_path):
     root = catalog_ws(write_workspace)
     ws, out = Workspace(root), tmp_path / "out"
@@ -58,6 +60,7 @@ def test_manifest_lists_every_output(write_workspace, tmp_path):
     assert len(es["key"]) == 64 and es["built_at"].endswith("Z")
 
 
+@pytest.mark.slow
 def test_parallel_build_makes_the_same_files(write_workspace, tmp_path):
     root = catalog_ws(write_workspace)
     jobs = plan(Workspace(root), papers=("letter", "a4"))
@@ -102,6 +105,7 @@ def _start_and_wait_for_records(out, count: int):
     return command, proc
 
 
+@pytest.mark.slow
 def test_killed_build_leaves_no_truncated_pdf_and_the_next_run_finishes_the_rest(tmp_path):
     import os
 
@@ -118,6 +122,7 @@ def test_killed_build_leaves_no_truncated_pdf_and_the_next_run_finishes_the_rest
     assert len(_all_pdfs_whole(out)) == 18
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_built(tmp_path):
     import os
 
@@ -134,6 +139,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_built(tmp_path):
     assert 2 <= _recorded(out) <= len(_all_pdfs_whole(out))
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_never_corrupt_a_file(tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "handouts", "-w", str(REPO), "build", "sciatica", "--lang", "es",
@@ -190,6 +196,7 @@ def test_only_temporaries_of_ended_processes_are_removed(tmp_path):
     assert not orphan.exists() and running.exists() and other.exists()
 
 
+@pytest.mark.slow
 def test_parallel_builds_leave_no_temporary_folders(write_workspace, tmp_path):
     import os
 

@@ -55,6 +55,7 @@ def _build(root: Path, tmp_path: Path):
     return build(root, lengths=["brief", "standard"], output=tmp_path / "out", workers=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("changed", ["templates/partials/extra.html", "styles/custom.css", "handouts.yaml",
                                      "data/assets/note.txt"])
 def test_a_shared_input_rebuilds_every_handout(ws, tmp_path, changed):
@@ -71,6 +72,7 @@ def test_a_language_file_rebuilds_only_its_handouts(ws, tmp_path):
     assert counts(report) == (2, 2) and {r.job.lang for r in report.built} == {"es"}
 
 
+@pytest.mark.slow
 def test_a_font_rebuilds_every_handout(ws, tmp_path):
     fonts = ws / "styles" / "fonts"
     shutil.copytree(REPO / "styles" / "fonts", fonts, ignore=shutil.ignore_patterns("*CJK*", "*Arabic*"))
@@ -85,6 +87,7 @@ def test_a_font_rebuilds_every_handout(ws, tmp_path):
     assert counts(_build(ws, tmp_path)) == (4, 0)
 
 
+@pytest.mark.slow
 def test_the_handouts_code_and_the_renderer_are_in_the_key(ws, tmp_path, monkeypatch):
     """A module of the package changes (as in an upgrade that keeps the version), or the renderer does."""
     import handouts.jobs.batch as batch
@@ -104,6 +107,7 @@ def test_the_handouts_code_and_the_renderer_are_in_the_key(ws, tmp_path, monkeyp
     assert counts(_build(ws, tmp_path)) == (4, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("where", "damage"),
     [
@@ -128,6 +132,7 @@ def test_a_damaged_cache_or_manifest_is_ignored(run, ws, tmp_path, where, damage
     assert len(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]) == 2
 
 
+@pytest.mark.slow
 def test_three_builds_at_once_keep_every_manifest_entry(write_workspace, tmp_path):
     root = write_workspace({"data/topics/test/es.yaml": ES, "data/topics/test/ar.yaml": AR})
     out = tmp_path / "out"

@@ -247,6 +247,7 @@ def test_french_is_measured_but_not_gated(write_workspace):
     assert not errors(root)
 
 
+@pytest.mark.slow
 def test_check_reuses_what_builds_laid_out(run, write_workspace, tmp_path):
     """check after build lays out nothing again; after an edit, only the edited language's handouts."""
     import time as _time

@@ -144,6 +144,7 @@ def _run_in_terminal(command: list[str], env: dict[str, str], timeout: float) ->
     return status, b"".join(chunks).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_build_all_on_a_terminal_shows_a_progress_bar(ws, tmp_path):
     out = tmp_path / "out"
     status, output = _run_in_terminal(_handouts("-w", ws, "build", "--all", "-j", "1", "-o", out), _env(),
@@ -252,12 +253,14 @@ def test_readme_python_api_example_with_a_str_path(api_ws, capsys):
     _run_readme_example(api_ws, as_path=False, capsys=capsys)
 
 
+@pytest.mark.slow
 def test_readme_python_api_example_with_a_path(api_ws, capsys):
     _run_readme_example(api_ws, as_path=True, capsys=capsys)
 
 
 # --- handouts packet ------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("length", "blanks"), [("brief", 1), pytest.param("standard", 0, marks=pytest.mark.slow)])
 def test_packet_joins_two_handouts_each_on_a_right_hand_page(run, tmp_path, length, blanks):
     items = ["sciatica:overview", "kratom:caution"]

@@ -61,6 +61,7 @@ def summary(result) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize(
     ("body", "message"),
@@ -108,6 +109,7 @@ def test_os_errors_are_said_in_plain_words(run, two_kinds, tmp_path):
     assert summary(result) == "6 built, 0 up to date, 6 failed."
 
 
+@pytest.mark.slow
 def test_file_too_large_is_a_plain_error_for_each_handout(two_kinds, tmp_path):
     """The disk-full family of errors (here EFBIG from a file-size limit): one plain line each."""
 
@@ -193,6 +195,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds worker processes through /proc")
 def test_killing_a_worker_mid_build_does_not_hang_the_build(two_kinds, tmp_path):
     out = tmp_path / "out"

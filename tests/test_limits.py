@@ -126,6 +126,7 @@ def test_the_sandbox_bounds_work(run, write_workspace, tmp_path, body, message):
 SLOW = "{% set s = 'x' * 60000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["env", "option"])
 def test_a_handout_over_the_time_limit_fails_alone(run, write_workspace, tmp_path, monkeypatch, how):
     ws = write_workspace(overview(SLOW))
@@ -142,6 +143,7 @@ def test_a_handout_over_the_time_limit_fails_alone(run, write_workspace, tmp_pat
     assert "HANDOUTS_LIMIT_SECONDS_PER_HANDOUT" not in os.environ or how == "env"
 
 
+@pytest.mark.slow
 def test_the_time_limit_holds_in_worker_processes(run, write_workspace, tmp_path, monkeypatch):
     ws = write_workspace(overview(SLOW))
     monkeypatch.setenv("HANDOUTS_LIMIT_SECONDS_PER_HANDOUT", "2")
@@ -163,6 +165,7 @@ def _died(item: int, why: str) -> tuple[int, str]:
     return item, why
 
 
+@pytest.mark.slow
 def test_a_worker_stuck_past_the_time_limit_is_killed(write_workspace, monkeypatch):
     monkeypatch.setenv("HANDOUTS_LIMIT_SECONDS_PER_HANDOUT", "1")
     monkeypatch.setenv("HANDOUTS_LIMIT_GRACE_SECONDS", "1")

@@ -89,6 +89,7 @@ def test_a_long_unbroken_word_is_printed_whole(run, write_workspace, tmp_path):
     assert_nothing_outside_the_page(target)
 
 
+@pytest.mark.slow
 def test_a_word_too_long_for_the_page_budget_is_reported(run, write_workspace, tmp_path):
     word = "x" * 20_000
     root = write_workspace({"data/topics/test/en.yaml": EN.replace("Longer text for standard and detailed.", word)})

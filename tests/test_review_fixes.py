@@ -123,6 +123,7 @@ def test_a_file_linked_from_outside_reaches_no_key(run, write_workspace, tmp_pat
     assert not [path for path in digests if path.endswith("unused.html")]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="uses a fresh TMPDIR and signals")
 def test_sigterm_stops_a_build_cleanly(write_workspace, tmp_path):
     ws = write_workspace({"data/topics/test/es.yaml": ES})

@@ -25,6 +25,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+@pytest.mark.slow
 def test_wheel_carries_templates_styles_fonts_data_and_catalogs(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
@@ -40,6 +41,7 @@ def test_wheel_carries_templates_styles_fonts_data_and_catalogs(wheel):
         assert needed in names
 
 
+@pytest.mark.slow
 def test_installed_wheel_builds_outside_the_checkout(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run(
