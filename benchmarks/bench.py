@@ -201,9 +201,24 @@ def main() -> None:
     parser.add_argument("--memory-handouts", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3, help="turns of the three timed builds (fastest kept)")
     parser.add_argument("--engine-only", action="store_true", help="measure only ratios 7 to 10")
+    parser.add_argument("--speedup-only", action="store_true", help="measure only ratio 1, in --repeat turns")
     args = parser.parse_args()
     ws = Workspace(REPO)
     langs = () if args.langs == "all" else tuple(args.langs.split(","))
+    if args.speedup_only:
+        jobs = plan(ws, langs=langs, papers=("letter", "a4"))
+        work = Path(tempfile.mkdtemp(prefix="handouts-bench-"))
+        build_catalog(ws, jobs[:4], work / "warm", workers=1, force=True)
+        cpus = os.cpu_count() or 1
+        par, ser = [], []
+        for turn in range(args.repeat):
+            par.append(timed(lambda: build_catalog(ws, jobs, work / "par", workers=cpus, force=True)))
+            ser.append(timed(lambda: build_catalog(ws, jobs, work / "ser", workers=1, force=True)))
+            print(f"  turn {turn + 1}: --jobs {cpus} {par[-1]:.1f} s, --jobs 1 {ser[-1]:.1f} s", flush=True)
+        print(f"1. --jobs {cpus} vs --jobs 1 (speed-up, fastest of {args.repeat} each): "
+              f"{min(ser):.1f} s / {min(par):.1f} s = {min(ser) / min(par):.2f}x (goal >= 1.7)")
+        shutil.rmtree(work, ignore_errors=True)
+        return
     if args.engine_only:
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
         for name, detail, ratio, goal, ok in engine_ratios(langs):
