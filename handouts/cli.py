@@ -365,7 +365,8 @@ def init_command(directory: Path) -> None:
 
     for path in scaffold(directory):
         click.echo(f"created {path}")
-    click.echo(f"Next: cd {directory} && edit handouts.yaml && handouts build --all")
+    click.echo(f"Next: edit {directory}/handouts.yaml (your clinic's name, logo, colours), then run: "
+               f"cd {directory} && handouts build --all")
 
 
 if __name__ == "__main__":  # pragma: no cover

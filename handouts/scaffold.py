@@ -14,7 +14,7 @@ CONFIG_TEMPLATE = """\
 
 clinic:
   name: Your Clinic Name               # header, footer and PDF author
-  logo: logo.svg                       # a file in data/assets/ (SVG or PNG); remove the line for none
+  logo: logo.svg                       # a file in data/assets/ (SVG, PNG or JPEG); remove the line for none
   logo_alt: Your Clinic Name logo      # read aloud by screen readers
   phone: (555) 010-0100                # printed on every page
   address: 1 Main Street, Your Town
@@ -39,8 +39,8 @@ LOGO = """\
 """
 
 TEMPLATES_README = """\
-Templates here replace the built-in ones with the same name (see `handouts/templates` in the
-README). To change one block and keep the rest, extend the built-in file:
+Templates here replace the built-in ones with the same name (see "Overriding templates and
+styles" in the README). To change one block and keep the rest, extend the built-in file:
 
     {% extends "!builtin/base.html" %}
     {% block footer %}{{ super() }}<p>Our extra footer line</p>{% endblock %}

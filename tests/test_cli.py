@@ -154,6 +154,10 @@ def test_init_makes_a_workspace_that_builds(run, tmp_path):
     assert result.exit_code == 0, result.output
     assert (target / "handouts.yaml").is_file()
     assert (target / "templates").is_dir() and (target / "styles").is_dir()
+    # every "next step" is a real command (there is no `edit` command)
+    assert result.stdout.splitlines()[-1] == (
+        f"Next: edit {target}/handouts.yaml (your clinic's name, logo, colours), then run: "
+        f"cd {target} && handouts build --all")
     built = run("-w", target, "build", "--all", "-l", "brief", "--lang", "en", "-q")
     assert built.exit_code == 0, built.output
     pdfs = sorted((target / "output").rglob("*.pdf"))
@@ -196,3 +200,30 @@ def test_reviewed_only_builds_what_is_reviewed(run, write_workspace, tmp_path):
     assert [p.name for p in (tmp_path / "o").rglob("*.pdf")] == ["overview-brief-letter.pdf"]
     assert run("-w", ws, "build", "test", "-l", "brief", "--any-status", "-o", tmp_path / "p").exit_code == 0
     assert len(list((tmp_path / "p").rglob("*.pdf"))) == 2
+
+
+def test_init_notes_point_at_sections_the_readme_has(run, tmp_path):
+    import re
+
+    from .conftest import REPO
+
+    run("init", tmp_path / "clinic")
+    headings = {line.lstrip("#").strip() for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+                if line.startswith("#")}
+    named = 0
+    for note in ("templates/README.txt", "styles/README.txt", "handouts.yaml"):
+        text = (tmp_path / "clinic" / note).read_text(encoding="utf-8")
+        for section in re.findall(r'(?:"|\()"?([^"()]+)"?(?:"|\))? in the\s+README|README \("([^"]+)"\)', text):
+            section = next(part for part in section if part)
+            named += 1
+            assert " ".join(section.split()) in headings, f"{note} names a README section that does not exist: {section}"
+    assert named >= 2
+    config = (tmp_path / "clinic" / "handouts.yaml").read_text(encoding="utf-8")
+    assert "(SVG, PNG or JPEG)" in config  # as the README and the check say
+
+
+@pytest.mark.parametrize(("extra", "message"), [({}, "valid; en only, no translations"),
+                                                ({"data/topics/test/es.yaml": ES}, "valid; translations match en: es")])
+def test_check_says_which_translations_it_compared(run, write_workspace, extra, message):
+    result = run("-w", write_workspace(extra), "check", "--no-render")
+    assert message in result.output

@@ -96,8 +96,10 @@ def run_checks(
     settings = config.check
 
     for topic in chosen:
-        langs = ", ".join(topic.languages)
-        report.add("schema", "ok", topic.id, f"valid; translations match {topic.meta.source_language}: {langs}")
+        source = topic.meta.source_language
+        others = ", ".join(lang for lang in topic.languages if lang != source)
+        report.add("schema", "ok", topic.id, f"valid; translations match {source}: {others}" if others
+                   else f"valid; {source} only, no translations")
         _check_readability(report, topic, settings)
         _check_review(report, topic, today, settings.review_warning_days)
         _check_sources(report, topic)

@@ -29,7 +29,7 @@ class Clinic(Strict):
     """Who the handout comes from: printed in the header and footer, and the PDF author."""
 
     name: Text
-    logo: Text | None = Field(None, description="path inside data/assets/, SVG or PNG")
+    logo: Text | None = Field(None, description="path inside data/assets/, SVG, PNG or JPEG")
     logo_alt: Text | None = Field(None, description="alt text for the logo; default: the clinic name")
     phone: Text | None = None
     address: Text | None = None
