@@ -227,3 +227,22 @@ def test_killing_a_worker_mid_build_does_not_hang_the_build(two_kinds, tmp_path)
     deadline = time.monotonic() + 10
     while _children(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def test_a_failing_part_fails_the_packet_with_a_clear_line(run, two_kinds, tmp_path):
+    """Packets make their parts through the same bounded, failure-catching path as every handout."""
+    write(two_kinds, overview_template("{{ 1/0 }}"))
+    result = run("-w", two_kinds, "packet", "test:overview", "test:faq", "-o", tmp_path / "p.pdf")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: test overview standard en letter: templates/kinds/overview.html:2: ZeroDivisionError: "
+        "division by zero\n")
+    assert not (tmp_path / "p.pdf").exists()
+
+
+def test_check_in_one_process_has_the_time_limit_too(run, two_kinds, monkeypatch):
+    """A layout in the calling process (check --jobs 1) stops at the time limit like a build's."""
+    monkeypatch.setenv("HANDOUTS_LIMIT_SECONDS_PER_HANDOUT", "0.01")
+    result = run("-w", two_kinds, "check", "--jobs", "1", "test")
+    assert result.exit_code == 1
+    assert "took longer than the 0.01 s limit per handout" in result.output

@@ -370,11 +370,13 @@ def _layout_facts(builder: Builder, job: Job) -> tuple[Job, int, str | None, lis
     Colours are read from the detailed Letter handouts in normal print, which show every kind of box.
     """
     from handouts.jobs.facts import wants_colours
-    from handouts.jobs.pipeline import failure
+    from handouts.jobs.pipeline import deadline, failure
+    from handouts.limits import current
     from handouts.render.contrast import text_colours
 
     try:
-        document = builder.layout(job)
+        with deadline(current()):
+            document = builder.layout(job)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - one bad handout is one error row; the report goes on

@@ -10,7 +10,7 @@ from typing import Any
 
 from handouts.errors import UsageError
 from handouts.files import write_atomic
-from handouts.jobs.pipeline import Builder
+from handouts.jobs.pipeline import Builder, render_bounded
 from handouts.jobs.planning import Job
 
 
@@ -50,7 +50,7 @@ def make_packet(builder: Builder, jobs: Sequence[Job], target: Path) -> int:
             last = writer.pages[-1]
             writer.add_blank_page(width=last.mediabox.width, height=last.mediabox.height)
         start = len(writer.pages)
-        rendered = builder.render(job)
+        rendered = render_bounded(builder, job)
         reader = PdfReader(io.BytesIO(rendered.pdf))
         for page in reader.pages:
             writer.add_page(page)

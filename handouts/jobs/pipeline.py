@@ -142,6 +142,18 @@ class Builder:
             return Result(job, error=_without_patient_fields(failure(exc), personal))
 
 
+def render_bounded(builder: Builder, job: Job) -> Rendered:
+    """Make one handout's PDF in memory under the time limit (for packets, which join parts in
+    memory); any failure is raised as one HandoutsError line naming the part."""
+    try:
+        with deadline(current_limits()):
+            return builder.render(job)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - said as one line, like a failed handout
+        raise HandoutsError(f"{job}: {failure(exc)}") from None
+
+
 def _without_patient_fields(message: str, personal: Personal | None) -> str:
     """Blank out patient fields in an error message: a template can put them in any message."""
     if personal:
