@@ -59,8 +59,10 @@ def reports_errors(func: F) -> F:
                 raise
             for line in exc.notes():
                 click.echo(line, err=True)
-            for line in exc.lines():
+            for line, excerpt in exc.with_excerpts():
                 click.echo(f"error: {line}", err=True)
+                for shown in excerpt:
+                    click.echo(shown, err=True)
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from handouts.errors import HandoutsError, UsageError
 from handouts.jobs.planning import Job, Report, Result, only_reviewed, plan
 from handouts.load.workspace import Workspace
+from handouts.names import is_slug, slug_rule
 from handouts.vocabulary import DEFAULT_BRAND
 
 if TYPE_CHECKING:
@@ -246,6 +247,8 @@ def _inside(path: Path, folder: Path) -> bool:
 def _with_brand(jobs: list[Job], brand: str) -> list[Job]:
     if brand == DEFAULT_BRAND:
         return jobs
+    if not is_slug(brand):  # the brand names a folder of the output
+        raise UsageError(f"brand '{brand}': {slug_rule('brand', brand)}")
     from dataclasses import replace
 
     return [replace(job, brand=brand) for job in jobs]

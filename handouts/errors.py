@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ class Problem:
     line: int | None
     field: str
     message: str
+    #: Lines shown under the message, such as the source line with a caret under the column.
+    excerpt: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -34,6 +37,10 @@ class HandoutsError(Exception):
         """Return lines that explain the error, shown before it (e.g. each handout a gate refused)."""
         return []
 
+    def with_excerpts(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Return each line of lines() with the indented lines shown under it (a source line and a caret)."""
+        return [(line, ()) for line in self.lines()]
+
 
 class UsageError(HandoutsError):
     """A command-line value (topic, kind, length, language, paper) is not known."""
@@ -50,6 +57,9 @@ class ContentError(HandoutsError):
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+    def with_excerpts(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(str(p), p.excerpt) for p in self.problems]
 
 
 class TemplateError(HandoutsError):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from handouts.errors import HandoutsError, UsageError, display_path
 from handouts.load.summary import catalog_summary, summarize
+from handouts.names import did_you_mean
 from handouts.vocabulary import DEFAULT_BRAND, LENGTHS, PAGE_BUDGET, PAPERS
 
 if TYPE_CHECKING:
@@ -102,7 +103,8 @@ def _choose(kind: str, asked: Sequence[str], valid: Sequence[str], where: str = 
         return tuple(valid)
     for value in asked:
         if value not in valid:
-            raise UsageError(f"unknown {kind} '{value}'{where}; available: {', '.join(valid)}")
+            hint = did_you_mean(value, valid)
+            raise UsageError(f"unknown {kind} '{value}'{where}{hint}; available: {', '.join(valid)}")
     return tuple(dict.fromkeys(asked))
 
 

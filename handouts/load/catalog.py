@@ -11,7 +11,9 @@ from pydantic import BaseModel, ValidationError
 
 from handouts.errors import ContentError, Problem, display_path
 from handouts.load import yamlio
-from handouts.load.model import Handout, LanguageFile, TopicMeta, validation_problems
+from handouts.load.explain import validation_problems
+from handouts.load.model import Handout, LanguageFile, TopicMeta
+from handouts.names import did_you_mean, is_slug, slug_rule
 
 TOPIC_FILE = "topic.yaml"
 #: Phrases each language must print (tests/test_shipped.py reads them); not a language file.
@@ -83,6 +85,8 @@ def load_catalog(topics_dir: Path, root: Path | None = None) -> Catalog:
 def load_topic(folder: Path, root: Path | None = None) -> Topic:
     """Load one topic folder: topic.yaml and one <lang>.yaml per language."""
     problems: list[Problem] = []
+    if not is_slug(folder.name):  # the name is the topic's id on the command line and in every output path
+        problems.append(Problem(display_path(folder, root), None, "", slug_rule("topic", folder.name)))
     meta_doc = _parse(folder / TOPIC_FILE, root, problems)
     meta = _validate(TopicMeta, meta_doc, problems) if meta_doc else None
     docs: dict[str, yamlio.Document] = {}
@@ -111,8 +115,8 @@ def load_topic(folder: Path, root: Path | None = None) -> Topic:
             for index, src in enumerate(meta.sources):
                 for kind in src.kinds:
                     if kind not in kinds:
-                        problems.append(meta_doc.problem(
-                            ("sources", index, "kinds"), f"no handout of kind '{kind}' in {source}.yaml"))
+                        problems.append(meta_doc.problem(("sources", index, "kinds"), (
+                            f"no handout of kind '{kind}' in {source}.yaml{did_you_mean(kind, kinds)}")))
             if languages[source].translation is not None:
                 problems.append(docs[source].problem(
                     ("translation",), "the source language is not a translation; remove this block"))
@@ -146,7 +150,7 @@ def _validate(model: type[BaseModel], doc: yamlio.Document, problems: list[Probl
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        problems.extend(validation_problems(doc, exc))
+        problems.extend(validation_problems(doc, exc, model))
         return None
 
 
@@ -192,19 +196,52 @@ def compare_structure(
             continue
         mine = _shape(other.handouts[kind])
         theirs = _shape(src_handout)
+        # a section (or question) missing or added is one mistake: its blocks are not listed again
+        renamed = _renamed(theirs, mine)
         for key, (src_loc, want) in theirs.items():
-            if key not in mine:
-                line = source_doc.line_of((*base, *src_loc))
-                report(base, _label(base, key), f"missing; {src_name}:{line} has it")
-            elif mine[key][1] != want:
+            line = source_doc.line_of((*base, *src_loc))
+            if key in renamed:
+                ours = renamed[key]
+                report((*base, *mine[ours][0], "id"), _label(base, ours), (
+                    f"'{ours[1]}' is not an id in {src_name}, which has '{key[1]}' here ({src_name}:{line}); "
+                    "ids are the same in every language"))
+            elif key not in mine and key[:2] not in renamed and not (len(key) > 2 and key[:2] not in mine):
+                report((*base, *_nearest(mine, key)), _label(base, key), f"missing; {src_name}:{line} has it")
+            elif key in mine and mine[key][1] != want:
                 report((*base, *mine[key][0]), _label(base, key), f"is {mine[key][1]}; {src_name} has {want}")
+        added = set(renamed.values())
         for key, (loc, _) in mine.items():
-            if key not in theirs:
+            if key not in theirs and key[:2] not in added and not (len(key) > 2 and key[:2] not in theirs):
                 report((*base, *loc), _label(base, key), f"not in {src_name}")
     for kind in other.handouts:
         if kind not in source.handouts:
             report(("handouts", kind), f"handouts.{kind}", f"not in {src_name}")
     return problems
+
+
+Shape = dict[tuple[str | int, ...], tuple[tuple[str | int, ...], str]]
+
+
+def _renamed(theirs: Shape, mine: Shape) -> dict[tuple[str | int, ...], tuple[str | int, ...]]:
+    """Map each section (or question) of the source whose id the translation changed to the translation's:
+    an id missing from one and added in the other at the same place of the list."""
+    pairs: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
+    for group in ("sections", "faq"):
+        for key, (loc, _) in theirs.items():
+            if len(key) != 2 or key[0] != group or key in mine:
+                continue
+            ours = next((k for k, (at, _) in mine.items() if len(k) == 2 and k[0] == group and at == loc), None)
+            if ours is not None and ours not in theirs:
+                pairs[key] = ours
+    return pairs
+
+
+def _nearest(mine: Shape, key: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Return the field path in the translation nearest to where a missing slot belongs: its section
+    (or question), else the list of sections (or questions), else the box it is part of."""
+    if len(key) > 2 and key[:2] in mine:
+        return mine[key[:2]][0]
+    return (key[0],)
 
 
 def _label(base: tuple[str, ...], key: tuple[str | int, ...]) -> str:

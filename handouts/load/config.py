@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StringConstraints, ValidationError
+from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, ValidationError
 
 from handouts.errors import ContentError, Problem
 from handouts.files import OutsideError, contained
 from handouts.load import yamlio
-from handouts.load.model import LanguageCode, Strict, Text, validation_problems
+from handouts.load.explain import validation_problems
+from handouts.load.model import LanguageCode, Strict, Text
+from handouts.names import did_you_mean
 from handouts.vocabulary import Paper
 
-HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+_HEX = re.compile(r"^#?[0-9a-fA-F]{6}$")
+#: The colour every message shows as the example.
+EXAMPLE_COLOR = "#0b5d4b"
+
+
+def _color(value: object) -> str:
+    """Return a colour written "#rrggbb", or say how to write it (YAML reads an unquoted # as a comment)."""
+    example = f'like "{EXAMPLE_COLOR}"'
+    if value is None:
+        raise ValueError(f"put colours in quotes, {example} (YAML reads an unquoted # as the start of a comment)")
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError(f"put colours in quotes, {example} (YAML read {value} as a number)")
+    if not (_HEX.match(value) and value.startswith("#")):
+        mended = f'like "#{value}"' if _HEX.match(value) else example
+        raise ValueError(f"'{value}' is not a colour; write # and six hex digits, {mended}")
+    return value
+
+
+HexColor = Annotated[str, BeforeValidator(_color)]
 FontFamily = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,62}$")]
 
 
@@ -105,16 +127,23 @@ class Config(Strict):
     check: CheckSettings = CheckSettings()
 
 
-def load_config(path: Path, root: Path | None = None) -> Config:
-    """Read and validate handouts.yaml; raise ContentError listing every problem."""
+def load_config(path: Path, root: Path | None = None, fonts: Sequence[str] | None = None) -> Config:
+    """Read and validate handouts.yaml; raise ContentError listing every problem.
+
+    fonts: the families styles/fonts.css declares, which clinic.font must be one of (None: not checked).
+    """
     doc = yamlio.load(path, root)
     if not isinstance(doc.data, dict):
         raise ContentError([doc.problem((), "expected a mapping of fields at the top of the file")])
+    font = _font_problem(doc, fonts)
     try:
         config = Config.model_validate(doc.data)
     except ValidationError as exc:
-        raise ContentError(validation_problems(doc, exc)) from None
-    problems: list[Problem] = []
+        problems = validation_problems(doc, exc, Config)
+        if font is not None:  # the family's name is wrong, whatever its form: say which ones there are
+            problems = [p for p in problems if p.field != "clinic.font"] + [font]
+        raise ContentError(problems) from None
+    problems = [font] if font is not None else []
     if config.clinic.logo is not None:
         assets = path.parent / "data" / "assets"
         logo = Path(os.path.normpath(assets / config.clinic.logo))
@@ -129,6 +158,16 @@ def load_config(path: Path, root: Path | None = None) -> Config:
     if problems:
         raise ContentError(problems)
     return config
+
+
+def _font_problem(doc: yamlio.Document, fonts: Sequence[str] | None) -> Problem | None:
+    """Return the problem with clinic.font when it is not a family fonts.css declares, or None."""
+    clinic = doc.data.get("clinic")
+    font = clinic.get("font") if isinstance(clinic, dict) else None
+    if fonts is None or not isinstance(font, str) or font in fonts:
+        return None
+    hint = did_you_mean(font, fonts) or (f"; the families there are {', '.join(fonts)}" if fonts else "")
+    return doc.problem(("clinic", "font"), f"'{font}' is not a font family in styles/fonts.css{hint}")
 
 
 def _outside(path: Path, folder: Path, root: Path | None) -> str | None:

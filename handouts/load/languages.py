@@ -35,16 +35,42 @@ class LanguageCodeError(ValueError):
 def check_code(code: str) -> str:
     """Return code if it is a BCP 47 tag Babel knows (en, es, zh-Hans, pt-BR); raise otherwise."""
     if not isinstance(code, str) or not _TAG.match(code):
-        raise LanguageCodeError(
-            f"'{code}' is not a BCP 47 language tag (examples: en, es, zh-Hans, pt-BR)"
-        )
+        mended = _mended(code) if isinstance(code, str) else None
+        hint = f"; did you mean {mended}?" if mended else " (examples: en, es, zh-Hans, pt-BR)"
+        raise LanguageCodeError(f"'{code}' is not a BCP 47 language tag{hint}")
+    if not _known(code):
+        raise LanguageCodeError(f"unknown language '{code}'{_country_hint(code)}")
+    return code
+
+
+def _known(code: str) -> bool:
     from babel import Locale, UnknownLocaleError
 
     try:
         Locale.parse(code, sep="-")
     except (UnknownLocaleError, ValueError):
-        raise LanguageCodeError(f"unknown language '{code}'") from None
-    return code
+        return False
+    return True
+
+
+def _mended(code: str) -> str | None:
+    """Return code written as a BCP 47 tag (zh_hans -> zh-Hans, EN -> en) when that is a known one, else None."""
+    parts = code.strip().replace("_", "-").split("-")
+    mended = "-".join([parts[0].lower(), *(p.title() if len(p) == 4 else p.upper() for p in parts[1:])])
+    return mended if _TAG.match(mended) and _known(mended) else None
+
+
+def _country_hint(code: str) -> str:
+    """Return a hint when code is a country's code, not its language's (jp for ja, kr for ko)."""
+    from babel import Locale
+    from babel.languages import get_official_languages
+
+    country = code.split("-")[0].upper()
+    spoken = get_official_languages(country)
+    if not spoken:
+        return ""
+    name = Locale("en").territories.get(country, country)
+    return f" ({country} is the country code of {name}); did you mean {spoken[0]}?"
 
 
 @cache

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from handouts.errors import Problem
 from handouts.load.languages import LanguageCodeError, check_code
+from handouts.names import SLUG_PATTERN
 from handouts.vocabulary import LENGTHS, Length
-
-if TYPE_CHECKING:
-    from handouts.load.yamlio import Document
 
 _LENGTHS = LENGTHS
 
@@ -23,7 +20,7 @@ MAX_TEXT = 20_000
 MAX_ITEMS = 100
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 
 
 def _language(value: str) -> str:
@@ -57,16 +54,15 @@ class Strict(BaseModel):
 class Tiered(Strict):
     """A block that appears only in some lengths (all of them unless listed)."""
 
-    lengths: tuple[Length, ...] = _LENGTHS
+    lengths: tuple[Length, ...] = Field(_LENGTHS, min_length=1)
 
-    @model_validator(mode="after")
-    def _canonical_lengths(self) -> Tiered:
-        if not self.lengths:
-            raise ValueError("lengths: list at least one of brief, standard, detailed")
-        if len(set(self.lengths)) != len(self.lengths):
-            raise ValueError("lengths: a length is listed twice")
-        object.__setattr__(self, "lengths", tuple(x for x in _LENGTHS if x in self.lengths))
-        return self
+    @field_validator("lengths")
+    @classmethod
+    def _canonical_lengths(cls, lengths: tuple[Length, ...]) -> tuple[Length, ...]:
+        twice = sorted({x for x in lengths if lengths.count(x) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} is listed twice")
+        return tuple(x for x in _LENGTHS if x in lengths)
 
     def shows(self, length: str) -> bool:
         """Return whether this block appears in a handout of this length."""
@@ -248,25 +244,3 @@ class LanguageFile(Strict):
     language: LanguageCode
     translation: TranslationReview | None = None
     handouts: dict[Slug, Handout] = Field(min_length=1)
-
-
-def validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
-    """Turn pydantic's errors into one Problem per error, with file, line and field path."""
-    problems = []
-    for error in exc.errors():
-        # pydantic adds pseudo-steps such as "function-after[...]" to the path; drop them.
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
-        problems.append(doc.problem(loc, _message(error)))
-    return problems
-
-
-def _message(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if kind == "string_pattern_mismatch" and "a-z0-9" in str(error.get("ctx", {}).get("pattern", "")):
-        return "use lower-case letters, digits and hyphens (like what-helps)"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return message[:1].lower() + message[1:]

@@ -58,7 +58,16 @@ class Workspace:
         """Return the validated handouts.yaml."""
         from handouts.load.config import load_config
 
-        return load_config(self.root / CONFIG_FILE, self.root)
+        return load_config(self.root / CONFIG_FILE, self.root, self.font_families())
+
+    def font_families(self) -> list[str] | None:
+        """Return the families styles/fonts.css declares, or None when it cannot be read (the renderer says why)."""
+        from handouts.render.glyphs import declared_fonts
+
+        try:
+            return list(declared_fonts(self.search_path("styles")))
+        except (HandoutsError, OSError, UnicodeDecodeError):
+            return None
 
     @cached_property
     def catalog(self) -> Catalog:

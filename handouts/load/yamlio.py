@@ -11,6 +11,7 @@ import yaml
 from handouts.errors import ContentError, Problem, display_path
 from handouts.files import OutsideError, contained
 from handouts.limits import current as current_limits
+from handouts.load.syntax import explain
 
 FieldPath = tuple[str | int, ...]
 
@@ -94,18 +95,21 @@ def load(path: Path, root: Path | None = None) -> Document:
         if problems:
             raise ContentError(problems)
         data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise ContentError([Problem(shown, line, "", f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
-        raise ContentError([Problem(shown, None, "", f"invalid YAML: {exc}")]) from None
+        raise ContentError([_syntax_problem(shown, exc, text)]) from None
     except (ValueError, OverflowError) as exc:  # a date like 2026-13-45 that the timestamp constructor refuses
         raise ContentError([Problem(shown, None, "", f"invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
     return Document(Path(path), data, lines, root)
+
+
+def _syntax_problem(shown: str, exc: yaml.YAMLError, text: str) -> Problem:
+    """Return a parser error as a Problem in plain words, with the line and a caret under the column."""
+    found = explain(exc, text)
+    if found is None:
+        return Problem(shown, None, "", f"invalid YAML: {exc}")
+    return Problem(shown, found.line + 1, "", found.message, found.excerpt(text))
 
 
 #: Why a value reached twice is refused: content never needs them, and they multiply work.

@@ -43,7 +43,7 @@ class Renderer:
         self.root = root
         # as written, not resolved: a folder that is itself a link to elsewhere is not an asset folder
         self.asset_roots = [Path(os.path.abspath(p)) for p in asset_roots]
-        self.fetcher = _fetcher_class()(self.asset_roots)
+        self.fetcher = _fetcher_class()(self.asset_roots, root)
         self.font_config = FontConfiguration()
         self.stylesheets = []
         for name in STYLESHEETS:
@@ -218,9 +218,10 @@ def _fetcher_class() -> type:
     class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
         """A URL fetcher that serves data: URLs and files inside the asset folders, nothing else."""
 
-        def __init__(self, roots: list[Path]) -> None:
+        def __init__(self, roots: list[Path], root: Path | None = None) -> None:
             super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
             self.roots = roots
+            self.root = root  # the workspace: files are named relative to it
             self.refused: list[str] = []
 
         def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -234,11 +235,12 @@ def _fetcher_class() -> type:
             path = Path(os.path.abspath(unquote(parts.path)))
             folder = next((root for root in self.roots if path.is_relative_to(root)), None)
             if folder is None:
-                message = f"refused to read {path}: it is outside the asset folders (styles/, data/assets/)"
+                message = (f"refused to read {display_path(path, self.root)}: it is outside the asset folders "
+                           "(styles/, data/assets/)")
                 self.refused.append(message)
                 raise FatalURLFetchingError(message)
             try:
-                real = contained(path, folder)
+                real = contained(path, folder, self.root)
             except HandoutsError as exc:
                 self.refused.append(str(exc))
                 raise FatalURLFetchingError(str(exc)) from None
