@@ -43,7 +43,7 @@ def test_schema_problem_is_an_error_with_file_and_line(write_workspace):
     root = write_workspace({"data/topics/test/en.yaml": EN.replace("heading: First section", "heading: ''")})
     assert errors(root) == [(
         "schema", "error", "data/topics/test/en.yaml",
-        "data/topics/test/en.yaml:11: handouts.overview.sections[0].heading: string should have at least 1 character",
+        'data/topics/test/en.yaml:11: handouts.overview.sections[0].heading: empty; write the text after "heading:"',
     )]
 
 
@@ -51,7 +51,7 @@ def test_translation_structure_problem_is_an_error(write_workspace):
     root = write_workspace({"data/topics/test/es.yaml": ES.replace("          - ul: [Uno, Dos]\n", "")})
     assert errors(root) == [(
         "schema", "error", "data/topics/test/es.yaml",
-        "data/topics/test/es.yaml:7: handouts.overview.sections[id=first].block 3: missing; en.yaml:17 has it",
+        "data/topics/test/es.yaml:13: handouts.overview.sections[id=first].block 3: missing; en.yaml:17 has it",
     )]
 
 
@@ -60,7 +60,7 @@ def test_missing_warning_box_is_an_error(write_workspace):
     root = write_workspace({"data/topics/test/en.yaml": text})
     assert errors(root) == [(
         "schema", "error", "data/topics/test/en.yaml",
-        "data/topics/test/en.yaml:4: handouts.overview.get_help_now: required field is missing",
+        "data/topics/test/en.yaml:3: handouts.overview.get_help_now: required field is missing",
     )]
 
 
@@ -144,9 +144,9 @@ def test_broken_logo_is_an_error(write_workspace):
 def test_undeclared_brand_font_is_an_error(write_workspace):
     root = write_workspace({"handouts.yaml": "clinic:\n  name: Test Clinic\n  font: Comic Neue\n"})
     assert errors(root) == [(
-        "branding", "error", "brand",
-        "font 'Comic Neue' is not declared in styles/fonts.css (declared: Noto Sans, Noto Sans Arabic, "
-        "Noto Sans CJK SC, Noto Sans CJK TC, Noto Sans CJK KR)",
+        "config", "error", "handouts.yaml",
+        "handouts.yaml:3: clinic.font: 'Comic Neue' is not a font family in styles/fonts.css; the families there "
+        "are Noto Sans, Noto Sans Arabic, Noto Sans CJK SC, Noto Sans CJK TC, Noto Sans CJK KR",
     )]
 
 

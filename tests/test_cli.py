@@ -23,7 +23,7 @@ def ws(write_workspace):
         (["build", "nope"], "error: unknown topic 'nope'; available: test"),
         (["build", "test", "--kind", "leaflet"], "error: unknown kind 'leaflet'; available: overview"),
         (["build", "test", "--length", "long"], "error: unknown length 'long'; available: brief, standard, detailed"),
-        (["build", "test", "--lang", "sp"], "error: unknown language 'sp'; available: en, es"),
+        (["build", "test", "--lang", "sp"], "error: unknown language 'sp'; available: en, es; did you mean es?"),
         (["build", "test", "--paper", "legal"], "error: unknown paper 'legal'; available: letter, a4"),
         (["build"], "error: name a topic or use --all; available: test"),
         (["list", "--code", "Z99.9"], "error: no handout for code 'Z99.9'; codes served: M54.31"),
@@ -41,7 +41,7 @@ def test_content_error_lists_problems_without_traceback(run, write_workspace):
     result = run("-w", ws, "build", "test")
     assert result.exit_code == 1
     assert result.stderr == (
-        "error: data/topics/test/es.yaml:7: handouts.overview.title: input should be a valid string\n"
+        'error: data/topics/test/es.yaml:7: handouts.overview.title: empty; write the text after "title:"\n'
     )
     assert "Traceback" not in result.output
 

@@ -83,8 +83,8 @@ def test_a_ten_thousand_item_list_is_refused_before_layout(run, write_workspace,
     assert time.monotonic() - started < 15
     assert result.exit_code == 1
     assert errors(result) == [
-        f"error: {EN_FILE}:18: handouts.overview.sections[0].blocks[2].ul: "
-        "tuple should have at most 100 items after validation, not 10000"]
+        f"error: {EN_FILE}:17: handouts.overview.sections[0].blocks[2].ul: "
+        "at most 100 items; this list has 10000"]
 
 
 # --- the template sandbox -----------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_a_workspace_cannot_raise_its_limits(run, write_workspace, tmp_path):
     ws = write_workspace({"handouts.yaml": "clinic:\n  name: Test Clinic\nlimits:\n  seconds_per_handout: 9999\n"})
     result = run("-w", ws, *ONE, "-o", tmp_path / "x.pdf")
     assert result.exit_code == 1
-    assert errors(result) == ["error: handouts.yaml:4: limits: unknown field"]
+    assert errors(result) == ["error: handouts.yaml:3: limits: unknown field; the fields here are clinic, defaults, check"]
 
 
 def test_a_bad_limit_in_the_environment_is_a_usage_error(run, write_workspace, tmp_path, monkeypatch):

@@ -70,7 +70,7 @@ def test_invalid_content_is_reported_after_a_cached_listing(run, write_workspace
         result = run("-w", root, "list")
         assert result.exit_code == 1
         assert result.stderr == (
-            "error: data/topics/test/es.yaml:7: handouts.overview.title: input should be a valid string\n")
+            'error: data/topics/test/es.yaml:7: handouts.overview.title: empty; write the text after "title:"\n')
 
 
 def test_a_damaged_or_altered_summary_is_not_trusted(run, write_workspace):

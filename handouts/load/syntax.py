@@ -123,10 +123,12 @@ def _reserved(seen: _Seen) -> Syntax | None:
     if "cannot start any token" in problem and seen.here[seen.mark.column:]:
         value = seen.here[seen.mark.column:].strip()
         return seen.at_mark(f'a value cannot start with {value[0]}; put the value in quotes, like "{value}"')
-    if "found undefined alias" in problem:
+    if "found undefined alias" in problem or "scanning an alias" in seen.context:
+        if "scanning an alias" in seen.context and seen.start is not None:  # point at the *, not past it
+            seen = _Seen(seen.exc, problem, seen.context, seen.start, seen.lines)
         return seen.at_mark("a value starting with * is read as a reference to another value; put the value in "
                             "quotes")
-    if "anchor" in problem or "anchor" in seen.context:
+    if "anchor" in problem or "anchor" in seen.context:  # refused anyway (handouts.load.yamlio.ALIASES)
         return seen.at_mark("anchors and aliases (&name, *name) are not allowed in handouts files; write the value "
                             "out")
     if "constructor for the tag" in problem:
@@ -169,6 +171,9 @@ def _dash(seen: _Seen) -> Syntax | None:
     """A line inside a list that is not a list item: a missing '- ', or indentation that does not line up."""
     if "expected '-' indicator" not in seen.problem:
         return None
+    start = seen.start
+    if start is not None and len(_indent(seen.here)) != start.column:  # not in the list's column: misaligned
+        return seen.at_indent(_MISALIGNED)
     return seen.at_mark('this line is inside a list but does not start with "- "; add the dash, or line it up with '
                         "the field the list belongs to")
 
@@ -188,7 +193,11 @@ def _after_closing(seen: _Seen) -> Syntax | None:
     """Text after a closing quote or bracket, or a line that does not line up with the fields above."""
     if "did not find expected key" not in seen.problem:
         return None
-    closing = seen.here[:seen.mark.column].rstrip()[-1:]
+    before = seen.here[:seen.mark.column].rstrip()
+    closing = before[-1:]
+    after = len(before) + len(seen.here[len(before):]) - len(seen.here[len(before):].lstrip())
+    if closing in ("'", '"', "]", "}"):  # point at the text after it
+        seen = _Seen(seen.exc, seen.problem, seen.context, _moved(seen.mark, after), seen.lines)
     if closing == "'":
         return seen.at_mark("text after the closing '; to write ' inside '...', write it twice (it''s), or quote "
                             'the value with "..."')
@@ -198,8 +207,14 @@ def _after_closing(seen: _Seen) -> Syntax | None:
     if closing in ("]", "}"):
         return seen.at_mark(f"text after the closing {closing}; put the whole value in quotes, or move the text to a "
                             "line of its own")
-    return seen.at_indent("this line does not line up with the fields above it; fields of the same block start in "
-                          "the same column")
+    return seen.at_indent(_MISALIGNED)
+
+
+_MISALIGNED = "this line does not line up with the fields above it; fields of the same block start in the same column"
+
+
+def _moved(mark: yaml.Mark, column: int) -> yaml.Mark:
+    return yaml.Mark(mark.name, mark.index, mark.line, column, mark.buffer, mark.pointer)
 
 
 def _flow(seen: _Seen) -> Syntax | None:

@@ -138,7 +138,8 @@ class _Walk:
             self.aliased = True
             return
         self.seen.add(id(node))
-        self.lines[loc] = node.start_mark.line + 1
+        # a field is on its key's line (set below), even when its value starts on the next one
+        self.lines.setdefault(loc, node.start_mark.line + 1)
         nested = isinstance(node, (yaml.MappingNode, yaml.SequenceNode))
         if nested and len(loc) >= self.depth:
             message = f"nested more than {self.depth} levels deep (the limit: {self.variable})"
