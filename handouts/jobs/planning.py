@@ -104,7 +104,7 @@ def _choose(kind: str, asked: Sequence[str], valid: Sequence[str], where: str = 
     for value in asked:
         if value not in valid:
             hint = did_you_mean(value, valid)
-            raise UsageError(f"unknown {kind} '{value}'{where}{hint}; available: {', '.join(valid)}")
+            raise UsageError(f"unknown {kind} '{value}'{where}; available: {', '.join(valid)}{hint}")
     return tuple(dict.fromkeys(asked))
 
 
