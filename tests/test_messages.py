@@ -127,6 +127,11 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
                          "did you mean ja?"]),
     "language-case": (_en("language: en", "language: EN"),
                       [f"error: {E}:1: language: 'EN' is not a BCP 47 language tag; did you mean en?"]),
+    "language-country": ({"data/topics/test/ko.yaml": ES.replace("language: es", "language: kr")},
+                         ["error: data/topics/test/ko.yaml:1: language: unknown language 'kr' (KR is the country code "
+                          "of South Korea); did you mean ko?"]),
+    "language-name": ({"data/topics/test/es.yaml": ES.replace("language: es", "language: sp")},
+                      [f"error: {S}:1: language: unknown language 'sp'; did you mean es?"]),
     "title-number": (_en("title: Test handout", "title: 42"),
                      [f'error: {E}:4: handouts.overview.title: expected text; YAML read this as a number: put it in '
                       'quotes, like "42"']),
@@ -253,14 +258,18 @@ def test_message_through_the_loader(case, write_workspace):
     (["build", "test", "--length", "breif"],
      "error: unknown length 'breif'; available: brief, standard, detailed; did you mean brief?"),
     (["build", "test", "--paper", "A4"], "error: unknown paper 'A4'; available: letter, a4; did you mean a4?"),
-    (["build", "test", "--lang", "EN"], "error: unknown language 'EN'; available: en; did you mean en?"),
+    (["build", "test", "--lang", "EN"], "error: unknown language 'EN'; available: en, es; did you mean en?"),
+    (["build", "test", "--lang", "sp"], "error: unknown language 'sp'; available: en, es; did you mean es?"),
+    (["build", "test", "--lang", "span"], "error: unknown language 'span'; available: en, es; did you mean es?"),
+    (["build", "test", "--lang", "co"], "error: unknown language 'co'; available: en, es; did you mean es?"),
+    (["build", "test", "--lang", "jp"], "error: unknown language 'jp'; available: en, es"),
     (["packet", "tset:overview", "-o", "x.pdf"], "error: unknown topic 'tset'; available: test; did you mean test?"),
     (["build", "test", "--kind", "handout"], "error: unknown kind 'handout'; available: overview"),
 ])
 def test_unknown_names_on_the_command_line_get_a_did_you_mean(run, write_workspace, tmp_path, monkeypatch, args,
                                                                message):
     monkeypatch.chdir(tmp_path)
-    result = run("-w", write_workspace(), *args)
+    result = run("-w", write_workspace({S: ES}), *args)
     assert result.exit_code == 2
     assert result.stderr == message + "\n"
 

@@ -103,9 +103,16 @@ def _choose(kind: str, asked: Sequence[str], valid: Sequence[str], where: str = 
         return tuple(valid)
     for value in asked:
         if value not in valid:
-            hint = did_you_mean(value, valid)
+            hint = did_you_mean(value, valid) if kind != "language" else _language_hint(value, valid)
             raise UsageError(f"unknown {kind} '{value}'{where}; available: {', '.join(valid)}{hint}")
     return tuple(dict.fromkeys(asked))
+
+
+def _language_hint(value: str, valid: Sequence[str]) -> str:
+    from handouts.load.languages import suggest_code
+
+    meant = suggest_code(value, valid)
+    return f"; did you mean {meant}?" if meant is not None else ""
 
 
 def plan(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 
 _TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
@@ -39,8 +40,35 @@ def check_code(code: str) -> str:
         hint = f"; did you mean {mended}?" if mended else " (examples: en, es, zh-Hans, pt-BR)"
         raise LanguageCodeError(f"'{code}' is not a BCP 47 language tag{hint}")
     if not _known(code):
-        raise LanguageCodeError(f"unknown language '{code}'{_country_hint(code)}")
+        meant = suggest_code(code)
+        country = code.split("-")[0].upper()
+        why = f" ({country} is the country code of {_country(country)})" if _spoken_in(country) else ""
+        raise LanguageCodeError(f"unknown language '{code}'{why}" + (f"; did you mean {meant}?" if meant else ""))
     return code
+
+
+def suggest_code(word: str, available: Sequence[str] | None = None) -> str | None:
+    """Return the language code someone who typed word most likely meant, or None.
+
+    In order: the same tag in BCP 47's case (EN -> en, zh_hans -> zh-Hans); the language whose
+    English or own name it begins (sp -> es, ch -> zh-Hans); the language of a country whose code
+    it is (jp -> ja, kr -> ko); else, among available codes, the closest spelling.
+    """
+    fits = (lambda c: c in available) if available is not None else _known
+    mended = _mended(word)
+    if mended is not None and fits(mended):
+        return mended
+    named = _named(word.lower(), available)
+    if named is not None:
+        return named
+    spoken = [c for c in _spoken_in(word.split("-")[0].upper()) if fits(c)]
+    if spoken:
+        return spoken[0]
+    if available is None or len(word) <= 3:  # two or three letters are close to too many codes
+        return None
+    from handouts.names import suggest
+
+    return suggest(word, available)
 
 
 def _known(code: str) -> bool:
@@ -60,17 +88,39 @@ def _mended(code: str) -> str | None:
     return mended if _TAG.match(mended) and _known(mended) else None
 
 
-def _country_hint(code: str) -> str:
-    """Return a hint when code is a country's code, not its language's (jp for ja, kr for ko)."""
-    from babel import Locale
+def _spoken_in(country: str) -> tuple[str, ...]:
+    """Return the official languages of a country, by its code (JP -> ja), or ()."""
     from babel.languages import get_official_languages
 
-    country = code.split("-")[0].upper()
-    spoken = get_official_languages(country)
-    if not spoken:
-        return ""
-    name = Locale("en").territories.get(country, country)
-    return f" ({country} is the country code of {name}); did you mean {spoken[0]}?"
+    return tuple(get_official_languages(country)) if country.isalpha() else ()
+
+
+def _country(country: str) -> str:
+    from babel import Locale
+
+    return str(Locale("en").territories.get(country, country))
+
+
+def _named(word: str, available: Sequence[str] | None) -> str | None:
+    """Return the one language whose English or own name begins with word (at least two letters), or None."""
+    from babel import Locale, UnknownLocaleError, localedata
+
+    if len(word) < 2:
+        return None
+    codes: list[str] = (list(available) if available is not None
+                        else [str(c) for c in Locale("en").languages if localedata.exists(str(c))])
+    found = []
+    for code in codes:
+        try:
+            locale = Locale.parse(code, sep="-")
+        except (UnknownLocaleError, ValueError):
+            continue
+        # a language's own name from three letters on: kr is Korea's code before it begins Kreyòl
+        names = (locale.get_display_name("en") or "", locale.get_display_name() or "" if len(word) >= 3 else "")
+        if any(name.lower().startswith(word) for name in names):
+            found.append(code)
+    languages = {c.split("-")[0] for c in found}
+    return found[0] if len(languages) == 1 else None
 
 
 @cache
