@@ -223,6 +223,26 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
                              '"@clinic on social media."',
                              "  13 |           - p: @clinic on social media.",
                              "     |                ^"]),
+    "yaml-escape": (_en('intro: "Call 911 if you have:"', 'intro: "Call 911 if you have:\\d"'),
+                    [f"error: {E}:7: invalid YAML: \\d is not a known escape inside \"...\"; write \\\\ for a "
+                     "backslash, or use '...' quotes",
+                     '  7 |       intro: "Call 911 if you have:\\d"',
+                     "    |                                    ^"]),
+    "yaml-control-character": (_en("Only in brief.", "Only in\x07 brief."),
+                               [f"error: {E}:13: invalid YAML: a control character (U+0007), which YAML files may not "
+                                "contain; remove it",
+                                "  13 |           - p: Only in\ufffd brief.",
+                                "     |                       ^"]),
+    "yaml-second-document": (_en("language: en\n", "language: en\n---\n"),
+                             [f'error: {E}:2: invalid YAML: a second document starts here ("---"); a handouts file '
+                              "holds one",
+                              "  2 | ---",
+                              "    | ^"]),
+    "date-impossible": (_topic("updated_on: 2026-11-01", "updated_on: 2026-02-30"),
+                        [f"error: {T}:4: updated_on: '2026-02-30' is not a date (day is out of range for month); "
+                         "write dates as YYYY-MM-DD, like 2026-11-25"]),
+    "date-words": (_topic("updated_on: 2026-11-01", "updated_on: November 2026"),
+                   [f"error: {T}:4: updated_on: expected a date, like 2026-11-25"]),
     "yaml-star": (_en("- p: Only in brief.", "- p: *Only* in brief."),
                   [f"error: {E}:13: invalid YAML: a value starting with * is read as a reference to another value; "
                    "put the value in quotes",

@@ -98,7 +98,12 @@ def load(path: Path, root: Path | None = None) -> Document:
     except yaml.YAMLError as exc:
         raise ContentError([_syntax_problem(shown, exc, text)]) from None
     except (ValueError, OverflowError) as exc:  # a date like 2026-13-45 that the timestamp constructor refuses
-        raise ContentError([Problem(shown, None, "", f"invalid YAML: {exc}")]) from None
+        found = _bad_date(loader, node, ()) if node is not None else None
+        if found is None:
+            raise ContentError([Problem(shown, None, "", f"invalid YAML: {exc}")]) from None
+        bad, loc, why = found
+        message = f"'{bad.value}' is not a date ({why}); write dates as YYYY-MM-DD, like 2026-11-25"
+        raise ContentError([Problem(shown, bad.start_mark.line + 1, format_loc(loc), message)]) from None
     finally:
         loader.dispose()
     return Document(Path(path), data, lines, root)
@@ -110,6 +115,32 @@ def _syntax_problem(shown: str, exc: yaml.YAMLError, text: str) -> Problem:
     if found is None:
         return Problem(shown, None, "", f"invalid YAML: {exc}")
     return Problem(shown, found.line + 1, "", found.message, found.excerpt(text))
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _bad_date(loader: Any, node: yaml.Node, loc: FieldPath) -> tuple[yaml.ScalarNode, FieldPath, str] | None:
+    """Return the first value YAML reads as a date that is not one (2026-13-45), its field path and why."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag != _TIMESTAMP:
+            return None
+        try:
+            loader.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            return node, loc, str(exc)
+        return None
+    if isinstance(node, yaml.MappingNode):
+        children = [((*loc, str(key.value)), value) for key, value in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = [((*loc, index), item) for index, item in enumerate(node.value)]
+    else:
+        return None
+    for where, child in children:
+        found = _bad_date(loader, child, where)
+        if found is not None:
+            return found
+    return None
 
 
 #: Why a value reached twice is refused: content never needs them, and they multiply work.
