@@ -72,7 +72,7 @@ def test_yaml_booleans_never_eat_a_language_code(write_workspace):
 
 def test_unknown_language_code(write_workspace):
     root = write_workspace({"data/topics/test/sp.yaml": ES.replace("language: es", "language: sp")})
-    assert problems(root) == ["data/topics/test/sp.yaml:1: language: unknown language 'sp'"]
+    assert problems(root) == ["data/topics/test/sp.yaml:1: language: unknown language 'sp'; did you mean es?"]
 
 
 def test_language_must_match_file_name(write_workspace):

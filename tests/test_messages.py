@@ -119,6 +119,11 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
     "source-kind-misspelt": (_topic("    accessed: 2026-11-01", "    accessed: 2026-11-01\n    kinds: [overveiw]"),
                              [f"error: {T}:12: sources[0].kinds: no handout of kind 'overveiw' in en.yaml; did you "
                               "mean overview?"]),
+    "links-scalar": ({T: TOPIC + "links: https://www.nhs.uk/conditions/sciatica/\n"},
+                     [f"error: {T}:12: links: expected one web address per language, like "
+                      "{en: https://www.nhs.uk/conditions/sciatica/}"]),
+    "handouts-empty": ({E: "language: en\nhandouts: {}\n"},
+                       [f"error: {E}:2: handouts: add at least one kind of handout"]),
     "footer-number": (_clinic("  footer: 3\n"),
                       [f"error: {HY}:4: clinic.footer: expected one line of text, or one line per language, like "
                        "{en: Call us., es: Llámenos.}"]),

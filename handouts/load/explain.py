@@ -42,10 +42,10 @@ LISTS: dict[str, tuple[str, str]] = {
     "sources": ("source", '"- title: Sciatica"'),
 }
 
-#: Every mapping field that is not a model: what one entry is called, and an example.
+#: Every mapping field that is not a model: what one entry is called, and what the mapping holds.
 MAPPINGS: dict[str, tuple[str, str]] = {
-    "handouts": ("kind of handout", '"overview:"'),
-    "links": ("link", "{en: https://www.nhs.uk/conditions/sciatica/}"),
+    "handouts": ("kind of handout", 'expected kinds of handout indented below it, like "overview:"'),
+    "links": ("link", "expected one web address per language, like {en: https://www.nhs.uk/conditions/sciatica/}"),
 }
 
 #: Fields that take one of two forms, in words.
@@ -192,11 +192,10 @@ def _message(error: Any, found: _Error, walk: _Walk) -> str:
     if kind == "too_long":
         noun = LISTS.get(name, ("item", ""))[0]
         return f"at most {ctx.get('max_length')} {noun}s; this list has {ctx.get('actual_length')}"
-    if kind == "too_short" or (kind == "dict_type" and name in MAPPINGS):
-        noun, example = MAPPINGS.get(name, ("entry", ""))
-        if kind == "too_short":
-            return f"add at least one {noun}, like {example}" if example else f"add at least one {noun}"
-        return f"expected each {noun} indented below it, like {example}"
+    if kind == "too_short":  # a mapping with nothing in it
+        return f"add at least one {MAPPINGS.get(name, ('entry', ''))[0]}"
+    if kind == "dict_type" and name in MAPPINGS:
+        return MAPPINGS[name][1]
     if kind in ("model_type", "dict_type"):
         known = _known_fields(walk.here)
         return "expected fields indented below it" + (f": {', '.join(known)}" if known else "")
