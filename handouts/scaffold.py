@@ -46,7 +46,9 @@ styles" in the README). To change one block and keep the rest, extend the built-
     {% block footer %}{{ super() }}<p>Our extra footer line</p>{% endblock %}
 
 Save that as templates/base.html here. Built-in names: base.html, kinds/overview.html,
-kinds/faq.html, kinds/caution.html, partials/blocks.html.
+kinds/faq.html, kinds/caution.html, partials/blocks.html. Every block, macro, variable, filter,
+CSS class and page area is listed in docs/templates.md of the handouts source, with worked
+examples (the address in the header, a heading colour, an extra box, a second logo).
 """
 
 STYLES_README = """\
