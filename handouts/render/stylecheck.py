@@ -184,10 +184,10 @@ def _describe(record: logging.LogRecord, rule_line: int) -> tuple[int, str]:
             return line, f"unknown property {name}{_did_you_mean(name, _properties())}"
         if reason == "descriptor not supported":
             return line, f"unknown descriptor {name}{_did_you_mean(name, _descriptors())}"
-        if str(reason).startswith("prefix on this attribute"):
-            return line, f"prefixed property {name} is not supported; write {name.split('-', 2)[-1]}"
         detail = "" if reason == "invalid value" else f" ({reason})"
         return line, f"invalid value for {name}: {value}{detail}"
+    if "prefix on this attribute is not supported" in msg and len(args) == 5:
+        return args[2], f"prefixed property {args[0]} is not supported; write {args[4]}"
     if msg.startswith(("Unknown rule %s", "Unknown empty rule %s")) and len(args) == 3:
         keyword = str(getattr(args[0], "at_keyword", "") or "")
         if not keyword:
