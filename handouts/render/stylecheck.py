@@ -241,32 +241,30 @@ def _descriptors() -> frozenset[str]:
     return frozenset(DESCRIPTORS["font-face"])
 
 
-def sources(workspace: Workspace) -> tuple[list[Source], list[Problem]]:
-    """Return the CSS a build of this workspace reads (stylesheets, then templates' <style> elements),
-    and the problems of files that cannot be read at all."""
+def sources(workspace: Workspace) -> list[Source]:
+    """Return the CSS a build of this workspace reads: stylesheets, then templates' <style> elements."""
     root = workspace.root
     found: list[Source] = []
-    problems: list[Problem] = []
     for name in STYLE_FILES:
         folder = next((d for d in workspace.search_path("styles") if os.path.lexists(d / name)), None)
         if folder is not None:
-            _read(folder / name, folder, root, problems, lambda text, shown: found.append(Source(text, shown)))
+            _read(folder / name, folder, root, lambda text, shown: found.append(Source(text, shown)))
     for shown, path, folder in _templates(workspace):
-        _read(path, folder, root, problems, lambda text, shown: found.extend(_style_elements(text, shown)))
-    return found, problems
+        _read(path, folder, root, lambda text, shown: found.extend(_style_elements(text, shown)))
+    return found
 
 
-def _read(path: Path, folder: Path, root: Path, problems: list[Problem], use: Callable[[str, str], object]) -> None:
-    """Read one file inside its folder and hand its text on, or record why it cannot be read."""
-    shown = display_path(path, root)
+def _read(path: Path, folder: Path, root: Path, use: Callable[[str, str], object]) -> None:
+    """Read one file inside its folder and hand its text on.
+
+    A file that cannot be read (a link out of its folder, not UTF-8) is skipped: the renderer or
+    the template loader, which read it for real, already fails with the reason.
+    """
     try:
-        use(contained(path, folder, root).read_text(encoding="utf-8"), shown)
-    except OutsideError as exc:
-        problems.append(Problem(shown, None, "", exc.reason))
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(shown, None, "", f"not UTF-8 text ({exc.reason})"))
-    except OSError as exc:
-        problems.append(Problem(shown, None, "", f"cannot read it: {exc.strerror or exc}"))
+        text = contained(path, folder, root).read_text(encoding="utf-8")
+    except (OutsideError, OSError, UnicodeDecodeError):
+        return
+    use(text, display_path(path, root))
 
 
 def _templates(workspace: Workspace) -> list[tuple[str, Path, Path]]:
@@ -310,7 +308,7 @@ def style_problems(workspace: Workspace) -> list[Problem]:
     from handouts.cache import Digests, cache_dir, code_files, load_json, renderer_fingerprint, save_json
     from handouts.load.summary import DIGESTS
 
-    found, problems = sources(workspace)
+    found = sources(workspace)
     digests = Digests(cache_dir(workspace.root) / DIGESTS)
     texts = hashlib.sha256(json.dumps([(s.text, s.shown, s.first_line, sorted(s.skip)) for s in found]).encode())
     key = digests.combined(code_files(), renderer_fingerprint(), texts.hexdigest())
@@ -319,12 +317,12 @@ def style_problems(workspace: Workspace) -> list[Problem]:
     known = load_json(store)
     if isinstance(known, dict) and known.get("key") == key and isinstance(known.get("problems"), list):
         try:
-            return problems + [Problem(str(f), _int(line), "", str(m)) for f, line, m in known["problems"]]
+            return [Problem(str(f), _int(line), "", str(m)) for f, line, m in known["problems"]]
         except (TypeError, ValueError):
             pass  # a damaged cache is only ignored
     checked = [p for source in found for p in css_problems(source)]
     save_json(store, {"key": key, "problems": [(p.file, p.line, p.message) for p in checked]})
-    return problems + checked
+    return checked
 
 
 def _int(value: Any) -> int | None:
