@@ -198,3 +198,11 @@ def test_results_are_cached_by_content(write_workspace):
     assert style_problems(Workspace(root)) == []
     (root / ".handouts-cache" / STYLES_CACHE).write_text("{damaged", encoding="utf-8")
     assert style_problems(Workspace(root)) == []
+
+
+def test_a_hostile_template_cannot_make_the_style_scan_slow(run, write_workspace):
+    """Unclosed <style> elements and template tags by the ten thousand: each is looked for once."""
+    root = write_workspace({"templates/extra.html": "<style>" * 10_000 + "{{" * 10_000 + "{%" * 10_000})
+    # the line holds template code, so what the CSS parser makes of it is not reported
+    assert style_findings(run, root) == (
+        0, [("ok", "styles", "the stylesheets and templates' <style> elements have no CSS errors")])

@@ -37,8 +37,9 @@ AT_RULES = ("import", "layer", "media", "page", "font-face", "color-profile", "c
 MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner", "bottom-left-corner",
                 "bottom-left", "bottom-center", "bottom-right", "bottom-right-corner", "left-top", "left-middle",
                 "left-bottom", "right-top", "right-middle", "right-bottom")
-_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
-_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_STYLE_START = re.compile(r"<style\b[^>]*>", re.IGNORECASE)
+_JINJA_START = re.compile(r"\{[{%#]")
+_JINJA_END = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _AT = re.compile(r" at (\d+):\d+")
 
 
@@ -94,6 +95,7 @@ def _unbalanced(text: str) -> Iterator[tuple[int, str]]:
     pairs = {"}": "{", ")": "(", "]": "["}
     closers = {v: k for k, v in pairs.items()}
     stack: list[tuple[str, int]] = []
+    open_count = dict.fromkeys(closers, 0)  # so a stray closer is known without a walk down the stack
     line, i, n = 1, 0, len(text)
     while i < n:
         char = text[i]
@@ -122,14 +124,15 @@ def _unbalanced(text: str) -> Iterator[tuple[int, str]]:
             continue
         elif char in closers:
             stack.append((char, line))
+            open_count[char] += 1
         elif char in pairs:
-            if stack and stack[-1][0] == pairs[char]:
-                stack.pop()
-            elif any(opener == pairs[char] for opener, _ in stack):
+            if open_count[pairs[char]]:
                 while stack[-1][0] != pairs[char]:  # what opened inside is never closed
                     opener, where = stack.pop()
+                    open_count[opener] -= 1
                     yield where, f"`{opener}` is never closed (missing `{closers[opener]}`)"
                 stack.pop()
+                open_count[pairs[char]] -= 1
             else:
                 yield line, f"stray `{char}` with no `{pairs[char]}` before it"
         i += 1
@@ -281,19 +284,36 @@ def _style_elements(template: str, shown: str) -> list[Source]:
     """Return the CSS of each <style> element of a template, with its template code blanked out.
 
     Template code ({{ ... }}, {% ... %}) becomes spaces (lines kept), and a finding on a line that
-    held some is not reported: what it prints is only known per handout.
+    held some is not reported: what it prints is only known per handout. Each search looks ahead
+    once (str.find), so no template makes this slow.
     """
     found = []
-    for match in _STYLE.finditer(template):
-        css = match.group(1)
-        first = template.count("\n", 0, match.start(1)) + 1
-        skip: set[int] = set()
-        for code in _JINJA.finditer(css):
-            start = first + css.count("\n", 0, code.start())
-            skip.update(range(start, start + code.group().count("\n") + 1))
-        blank = _JINJA.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), css)
-        found.append(Source(blank, shown, first, frozenset(skip)))
+    lower = template.lower()
+    at = 0
+    while (match := _STYLE_START.search(template, at)) is not None:
+        end = lower.find("</style", match.end())
+        end = len(template) if end < 0 else end
+        css, skip = _blank_code(template[match.end():end], template.count("\n", 0, match.end()) + 1)
+        found.append(Source(css, shown, template.count("\n", 0, match.end()) + 1, skip))
+        at = end + 1
     return found
+
+
+def _blank_code(css: str, first: int) -> tuple[str, frozenset[int]]:
+    """Return css with template code turned into spaces (newlines kept), and the lines it was on."""
+    parts: list[str] = []
+    skip: set[int] = set()
+    at = 0
+    while (start := _JINJA_START.search(css, at)) is not None:
+        close = css.find(_JINJA_END[start.group()], start.end())
+        stop = len(css) if close < 0 else close + 2
+        code = css[start.start():stop]
+        line = first + css.count("\n", 0, start.start())
+        skip.update(range(line, line + code.count("\n") + 1))
+        parts.extend((css[at:start.start()], re.sub(r"[^\n]", " ", code)))
+        at = stop
+    parts.append(css[at:])
+    return "".join(parts), frozenset(skip)
 
 
 def style_problems(workspace: Workspace) -> list[Problem]:
