@@ -206,3 +206,13 @@ def test_a_hostile_template_cannot_make_the_style_scan_slow(run, write_workspace
     # the line holds template code, so what the CSS parser makes of it is not reported
     assert style_findings(run, root) == (
         0, [("ok", "styles", "the stylesheets and templates' <style> elements have no CSS errors")])
+
+
+@pytest.mark.slow
+def test_a_packet_warns_once_too(run, write_workspace, tmp_path):
+    root = write_workspace(custom("p { colr: red; }\n"))
+    target = tmp_path / "packet.pdf"
+    result = run("-w", root, "packet", "test:overview", "--lang", "en", "-l", "brief", "-o", target)
+    assert result.exit_code == 0
+    assert result.stderr == "warning: styles/custom.css:1: unknown property colr (did you mean color?)\n"
+    assert len(PdfReader(target).pages) >= 1
