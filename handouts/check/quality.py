@@ -104,6 +104,7 @@ def run_checks(
         _check_review(report, topic, today, settings.review_warning_days)
         _check_sources(report, topic)
     _check_brand(report, workspace)
+    _check_styles(report, workspace)
     _check_glyphs(report, workspace, chosen)
     if render:
         _check_pages_and_contrast(report, workspace, [t.id for t in chosen], (False, True) if large_print else (False,),
@@ -212,6 +213,17 @@ def _check_brand(report: CheckReport, workspace: Workspace) -> None:
             report.add("branding", "error", "brand", f"font '{clinic.font}': {'; '.join(problems)}")
         else:
             report.add("branding", "ok", "brand", f"font '{clinic.font}' is declared and its files exist")
+
+
+def _check_styles(report: CheckReport, workspace: Workspace) -> None:
+    """Report CSS that WeasyPrint would ignore (stylesheets and templates' <style>), one error per problem."""
+    from handouts.render.stylecheck import style_problems
+
+    problems = style_problems(workspace)
+    for problem in problems:
+        report.add("styles", "error", problem.file, str(problem))
+    if not problems:
+        report.add("styles", "ok", "styles", "the stylesheets and templates' <style> elements have no CSS errors")
 
 
 def _image_problem(path: Path, folder: Path) -> str | None:

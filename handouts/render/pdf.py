@@ -46,10 +46,11 @@ class Renderer:
         self.fetcher = _fetcher_class()(self.asset_roots)
         self.font_config = FontConfiguration()
         self.stylesheets = []
-        for name in STYLESHEETS:
-            path = _find(style_dirs, name, root)
-            if path is not None:
-                self.stylesheets.append(self._css(path, _read_text(path, root)))
+        with css_warnings():  # handouts.render.stylecheck reports them, with file and line, once per run
+            for name in STYLESHEETS:
+                path = _find(style_dirs, name, root)
+                if path is not None:
+                    self.stylesheets.append(self._css(path, _read_text(path, root)))
         self._fonts_path = _find(style_dirs, FONTS_CSS, root)
 
         faces = font_faces(_read_text(self._fonts_path, root)) if self._fonts_path else {}
@@ -172,6 +173,30 @@ class Renderer:
 
             colours = tuple(text_colours(document))
         return Rendered(pdf, len(document.pages), colours)
+
+
+@contextmanager
+def css_warnings() -> Iterator[list[logging.LogRecord]]:
+    """Collect the warnings WeasyPrint logs while the block runs, and keep them from every log handler.
+
+    WeasyPrint warns about CSS it ignores (an unknown property, a bad value) and goes on; the CSS
+    check collects these warnings and reports each once, with file and line. Errors (a resource
+    that cannot be loaded) still reach the handlers.
+    """
+    records: list[logging.LogRecord] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING:
+            records.append(record)
+            return False
+        return True
+
+    logger = logging.getLogger("weasyprint")
+    logger.addFilter(keep)
+    try:
+        yield records
+    finally:
+        logger.removeFilter(keep)
 
 
 class _ResourceProblems(logging.Handler):
