@@ -101,8 +101,8 @@ def text(pdf: bytes) -> str:
     return re.sub(r"\s+", " ", out.decode())
 
 
-def build_pdf(run, root: Path, tmp_path: Path, *args: str) -> bytes:
-    target = tmp_path / "out.pdf"
+def build_pdf(run, root: Path, tmp_path: Path, *args: str, name: str = "out.pdf") -> bytes:
+    target = tmp_path / name
     result = run("-w", root, *(args or ONE), "-o", target)
     assert result.exit_code == 0, result.output
     return target.read_bytes()
@@ -263,14 +263,21 @@ def test_an_svg_figure_never_reads_outside_files_or_the_network(run, write_works
     assert not target.exists()
 
 
-def test_a_decompression_bomb_named_by_a_stylesheet_is_refused_before_it_is_decoded(run, write_workspace, tmp_path):
-    root = write_workspace({"styles/custom.css": "main { background-image: url(bomb.png); }\n"})
-    (root / "styles" / "bomb.png").write_bytes(png(100_000, 100_000))
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bomb.png", png(100_000, 100_000),
+         "100000 x 100000 pixels, more than 25000000 pixels (the limit: HANDOUTS_LIMIT_IMAGE_PIXELS)"),
+        ("dots.gif", b"GIF89a" + b"\0" * 20, "use an SVG, PNG or JPEG file"),
+    ],
+)
+def test_an_image_named_by_a_stylesheet_is_held_to_the_limits_before_it_is_decoded(run, write_workspace, tmp_path,
+                                                                                  name, content, message):
+    root = write_workspace({"styles/custom.css": f"main {{ background-image: url({name}); }}\n"})
+    (root / "styles" / name).write_bytes(content)
     result = run("-w", root, *ONE, "-o", tmp_path / "out.pdf")  # filterwarnings=error: a Pillow warning would crash
     assert result.exit_code == 1
-    assert result.stderr == (
-        "failed: test overview standard en letter: styles/bomb.png: 100000 x 100000 pixels, more than 25000000 pixels (the limit: HANDOUTS_LIMIT_IMAGE_PIXELS)\n"
-    )
+    assert result.stderr == f"failed: test overview standard en letter: styles/{name}: {message}\n"
 
 
 # --- headers --------------------------------------------------------------------------------------
@@ -300,3 +307,9 @@ def test_the_shipped_drawing_is_small_self_contained_svg():
     assert len(data) < 10_000
     assert not re.search(rb"href|url\(|<text|<image|<!DOCTYPE|<!ENTITY", data)  # no references, no words
     assert os.path.exists(REPO / "data" / "assets" / "README.md")
+
+
+def test_a_handout_with_a_figure_is_the_same_bytes_every_time(run, write_workspace, tmp_path):
+    root = figure_ws(write_workspace, "leg.png", png(30, 60))
+    first = build_pdf(run, root, tmp_path, name="first.pdf")
+    assert build_pdf(run, root, tmp_path, name="second.pdf") == first
