@@ -313,3 +313,18 @@ def test_a_handout_with_a_figure_is_the_same_bytes_every_time(run, write_workspa
     root = figure_ws(write_workspace, "leg.png", png(30, 60))
     first = build_pdf(run, root, tmp_path, name="first.pdf")
     assert build_pdf(run, root, tmp_path, name="second.pdf") == first
+
+
+def test_a_bomb_in_a_data_url_written_by_a_template_is_refused(run, write_workspace, tmp_path):
+    import base64
+
+    bomb = base64.b64encode(png(100_000, 100_000)).decode()
+    override = ('{% extends "!builtin/kinds/overview.html" %}{% block body %}{{ super() }}'
+                f'<img src="data:image/png;base64,{bomb}" alt="x">{{% endblock %}}')
+    root = write_workspace({"templates/kinds/overview.html": override})
+    result = run("-w", root, *ONE, "-o", tmp_path / "out.pdf")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "failed: test overview standard en letter: an image in a data: URL: 100000 x 100000 pixels, more than "
+        "25000000 pixels (the limit: HANDOUTS_LIMIT_IMAGE_PIXELS)\n"
+    )

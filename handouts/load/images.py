@@ -54,11 +54,16 @@ def is_image(path: Path) -> bool:
 
 def limits_problem(path: Path, limits: Limits) -> str | None:
     """Return why an image file is over the limits on bytes or pixels (from its header), or None."""
-    size = path.stat().st_size
-    if size > limits.image_bytes:
+    if path.stat().st_size > limits.image_bytes:
         return f"larger than {limits.image_bytes} bytes (the limit: {limits.variable('image_bytes')})"
     with path.open("rb") as handle:
-        data = handle.read(limits.image_bytes)
+        return bytes_problem(handle.read(limits.image_bytes), limits)
+
+
+def bytes_problem(data: bytes, limits: Limits) -> str | None:
+    """Return why an image's bytes are over the limits or of a type handouts does not check, or None."""
+    if len(data) > limits.image_bytes:
+        return f"larger than {limits.image_bytes} bytes (the limit: {limits.variable('image_bytes')})"
     if data.startswith(OTHER_RASTERS) or data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "use an SVG, PNG or JPEG file"
     dimensions = raster_size(data)
@@ -68,6 +73,22 @@ def limits_problem(path: Path, limits: Limits) -> str | None:
             return (f"{width} x {height} pixels, more than {limits.image_pixels} pixels "
                     f"(the limit: {limits.variable('image_pixels')})")
     return None
+
+
+def data_url_bytes(url: str) -> bytes:
+    """Return the bytes a data: URL holds (empty when it is malformed: WeasyPrint then reports it)."""
+    import base64
+    from urllib.parse import unquote_to_bytes
+
+    header, comma, payload = url[len("data:"):].partition(",")
+    if not comma:
+        return b""
+    if header.lower().endswith(";base64"):
+        try:
+            return base64.b64decode(unquote_to_bytes(payload), validate=False)
+        except ValueError:
+            return b""
+    return unquote_to_bytes(payload)
 
 
 def type_problem(path: Path, data: bytes) -> str | None:

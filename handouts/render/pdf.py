@@ -216,7 +216,7 @@ def _fetcher_class() -> type:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
     from handouts.limits import current as current_limits
-    from handouts.load.images import is_image, limits_problem
+    from handouts.load.images import bytes_problem, data_url_bytes, is_image, limits_problem
 
     class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
         """A URL fetcher that serves data: URLs and files inside the asset folders, nothing else."""
@@ -229,7 +229,12 @@ def _fetcher_class() -> type:
 
         def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
             parts = urlsplit(url)
-            if parts.scheme == "data":
+            if parts.scheme == "data":  # a template may write one: the same limits as an image file
+                problem = bytes_problem(data_url_bytes(url), current_limits())
+                if problem:
+                    message = f"an image in a data: URL: {problem}"
+                    self.refused.append(message)
+                    raise FatalURLFetchingError(message)
                 return super().fetch(url, headers)
             if parts.scheme != "file":
                 message = f"refused to fetch {url}: handouts reads only files inside its asset folders"
