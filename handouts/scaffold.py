@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -77,8 +78,19 @@ def scaffold(directory: Path) -> list[Path]:
     write(directory / "styles" / "README.txt", STYLES_README)
     (directory / "output").mkdir(exist_ok=True)
     samples = builtin_dir("data") / "topics"
+    figures: set[str] = set()
     for topic in sorted(p for p in samples.iterdir() if p.is_dir()):
         target = directory / "data" / "topics" / topic.name
         shutil.copytree(topic, target)
         created.append(target)
+        figures.update(m for f in topic.glob("*.yaml") for m in _FIGURE_SRC.findall(f.read_text(encoding="utf-8")))
+    for name in sorted(figures):  # the drawings the sample topics show
+        source = builtin_dir("data") / "assets" / name
+        if source.is_file():
+            shutil.copyfile(source, directory / "data" / "assets" / name)
+            created.append(directory / "data" / "assets" / name)
     return created
+
+
+#: A figure block's file name in a language file (the sample topics write it on its own line).
+_FIGURE_SRC = re.compile(r"^\s+src:\s*([\w.-]+)\s*$", re.MULTILINE)

@@ -228,24 +228,14 @@ def _check_styles(report: CheckReport, workspace: Workspace) -> None:
 
 def _image_problem(path: Path, folder: Path) -> str | None:
     """Return why an image file cannot be used as a logo, or None."""
+    from handouts.limits import current as current_limits
+    from handouts.load.images import limits_problem, type_problem
+
     try:
-        data = contained(path, folder).read_bytes()
+        real = contained(path, folder)
     except OutsideError as exc:
         return exc.reason
-    suffix = path.suffix.lower()
-    if suffix == ".png":
-        return None if data.startswith(b"\x89PNG\r\n\x1a\n") else "not a PNG file"
-    if suffix in (".jpg", ".jpeg"):
-        return None if data.startswith(b"\xff\xd8") else "not a JPEG file"
-    if suffix == ".svg":
-        import xml.etree.ElementTree as ET
-
-        try:
-            root = ET.fromstring(data)
-        except ET.ParseError as exc:
-            return f"not valid SVG: {exc}"
-        return None if root.tag.endswith("svg") else "not an SVG image (no <svg> root)"
-    return "use an SVG, PNG or JPEG file"
+    return limits_problem(real, current_limits()) or type_problem(path, real.read_bytes())
 
 
 def _drawing_problem(workspace: Workspace, path: Path) -> str | None:

@@ -43,7 +43,7 @@ class Renderer:
         self.root = root
         # as written, not resolved: a folder that is itself a link to elsewhere is not an asset folder
         self.asset_roots = [Path(os.path.abspath(p)) for p in asset_roots]
-        self.fetcher = _fetcher_class()(self.asset_roots)
+        self.fetcher = _fetcher_class()(self.asset_roots, root)
         self.font_config = FontConfiguration()
         self.stylesheets = []
         with css_warnings():  # handouts.render.stylecheck reports them, with file and line, once per run
@@ -240,17 +240,26 @@ def _read_text(path: Path, root: Path | None = None) -> str:
 def _fetcher_class() -> type:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+    from handouts.limits import current as current_limits
+    from handouts.load.images import bytes_problem, data_url_bytes, is_image, limits_problem
+
     class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
         """A URL fetcher that serves data: URLs and files inside the asset folders, nothing else."""
 
-        def __init__(self, roots: list[Path]) -> None:
+        def __init__(self, roots: list[Path], root: Path | None = None) -> None:
             super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
             self.roots = roots
+            self.root = root  # the workspace: messages name files relative to it
             self.refused: list[str] = []
 
         def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
             parts = urlsplit(url)
-            if parts.scheme == "data":
+            if parts.scheme == "data":  # a template may write one: the same limits as an image file
+                problem = bytes_problem(data_url_bytes(url), current_limits())
+                if problem:
+                    message = f"an image in a data: URL: {problem}"
+                    self.refused.append(message)
+                    raise FatalURLFetchingError(message)
                 return super().fetch(url, headers)
             if parts.scheme != "file":
                 message = f"refused to fetch {url}: handouts reads only files inside its asset folders"
@@ -267,6 +276,13 @@ def _fetcher_class() -> type:
             except HandoutsError as exc:
                 self.refused.append(str(exc))
                 raise FatalURLFetchingError(str(exc)) from None
+            # every image, wherever it is named (a figure, the logo, a template, a style): its bytes
+            # and its pixels, from the header, before Pillow decodes it
+            problem = limits_problem(real, current_limits()) if is_image(real) else None
+            if problem:
+                message = f"{display_path(path, self.root)}: {problem}"
+                self.refused.append(message)
+                raise FatalURLFetchingError(message)
             return super().fetch(real.as_uri(), headers)
 
     return AssetFetcher
