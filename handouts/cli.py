@@ -245,6 +245,7 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
             large_print={"yes": (True,), "no": (False,), "both": (False, True)}[large_print],
             output=output, personal=personal or None, reviewed_only=reviewed_only, workers=workers, force=force,
             overwrite=overwrite, on_result=on_result, on_skip=on_skip, on_refused=refused, on_start=on_start,
+            on_warning=lambda line: click.echo(f"warning: {line}", err=True),
         )
 
     try:
@@ -345,7 +346,8 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
     from handouts.errors import display_path
 
     _report, pages = commands.packet(_workspace(ctx), items, output, lang=lang, length=length, paper=paper,
-                                     large_print=large_print, reviewed_only=reviewed_only, overwrite=overwrite)
+                                     large_print=large_print, reviewed_only=reviewed_only, overwrite=overwrite,
+                                     on_warning=lambda line: click.echo(f"warning: {line}", err=True))
     count = len(_report.results)
     if str(output) == "-":  # standard output carries the PDF; the message goes to standard error
         click.echo(f"wrote standard output ({count} handouts, {pages} pages)", err=True)

@@ -109,13 +109,15 @@ def build(
     on_skip: OnJob | None = None,
     on_refused: Callable[[Job, str], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Report:
     """Build handouts: one named file (output NAME.pdf or "-"), or a catalog into a folder.
 
     A catalog build is incremental and runs in worker processes; a handout with patient fields
     goes only to one named file and is never recorded anywhere. The review gate holds either way.
     The callbacks report each handout as it is made, found up to date or refused; on_start gets
-    the number of handouts chosen.
+    the number of handouts chosen; on_warning gets each CSS problem (handouts.render.stylecheck)
+    once, before anything is made: the CSS WeasyPrint will ignore, which `check` reports as errors.
     """
     from handouts.files import check_output_target
     from handouts.limits import current
@@ -160,6 +162,7 @@ def build(
         return report
     jobs = planned(True)  # what is made or refused comes from the validated topics
     kept, refused = gate(ws, jobs, gated)
+    _warn_styles(ws, on_warning)
     for job, reason in refused:
         if on_refused:
             on_refused(job, reason)
@@ -190,11 +193,13 @@ def packet(
     reviewed_only: bool | None = None,
     overwrite: bool = False,
     brand: str = DEFAULT_BRAND,
+    on_warning: Callable[[str], None] | None = None,
 ) -> tuple[Report, int]:
     """Join handouts into one PDF (each starting on a right-hand page); return the report and the pages.
 
     ITEMS are "topic:kind" or "topic" (all its kinds). The review gate refuses the whole packet if
-    any part of it is a draft, so a packet is never half what was asked for.
+    any part of it is a draft, so a packet is never half what was asked for. on_warning gets each
+    CSS problem once, as in build().
     """
     from handouts.files import check_output_target
     from handouts.jobs.packet import make_packet, parse_item
@@ -216,6 +221,7 @@ def packet(
     kept, refused = gate(ws, jobs, reviewed_only)
     if refused:
         raise RefusedError(refused)
+    _warn_styles(ws, on_warning)
     pages = make_packet(Builder(ws), kept, out)
     return Report(results=[Result(job, out) for job in kept]), pages
 
@@ -238,6 +244,16 @@ def check(
     current()
     return run_checks(open_workspace(workspace), topics, render=render, large_print=large_print, workers=workers,
                       fresh=fresh)
+
+
+def _warn_styles(workspace: Workspace, on_warning: Callable[[str], None] | None) -> None:
+    """Hand each CSS problem of the workspace to on_warning, once per run (never once per handout)."""
+    if on_warning is None:
+        return
+    from handouts.render.stylecheck import style_problems
+
+    for problem in style_problems(workspace):
+        on_warning(str(problem))
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -39,6 +39,10 @@ class Limits:
     template_output: int = 2_000_000
     #: Steps (range items, outputs, attribute lookups, calls) one template render may take.
     template_steps: int = 1_000_000
+    #: Bytes of one image file a handout shows (a figure, the logo, an image a template or style names).
+    image_bytes: int = 5_000_000
+    #: Pixels (width x height) of one PNG or JPEG image, read from its header before anything decodes it.
+    image_pixels: int = 25_000_000
 
     def variable(self, name: str) -> str:
         """Return the environment variable that sets limit name."""

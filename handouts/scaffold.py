@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -46,7 +47,9 @@ styles" in the README). To change one block and keep the rest, extend the built-
     {% block footer %}{{ super() }}<p>Our extra footer line</p>{% endblock %}
 
 Save that as templates/base.html here. Built-in names: base.html, kinds/overview.html,
-kinds/faq.html, kinds/caution.html, partials/blocks.html.
+kinds/faq.html, kinds/caution.html, partials/blocks.html. Every block, macro, variable, filter,
+CSS class and page area is listed in docs/templates.md of the handouts source, with worked
+examples (the address in the header, a heading colour, an extra box, a second logo).
 """
 
 STYLES_README = """\
@@ -75,8 +78,19 @@ def scaffold(directory: Path) -> list[Path]:
     write(directory / "styles" / "README.txt", STYLES_README)
     (directory / "output").mkdir(exist_ok=True)
     samples = builtin_dir("data") / "topics"
+    figures: set[str] = set()
     for topic in sorted(p for p in samples.iterdir() if p.is_dir()):
         target = directory / "data" / "topics" / topic.name
         shutil.copytree(topic, target)
         created.append(target)
+        figures.update(m for f in topic.glob("*.yaml") for m in _FIGURE_SRC.findall(f.read_text(encoding="utf-8")))
+    for name in sorted(figures):  # the drawings the sample topics show
+        source = builtin_dir("data") / "assets" / name
+        if source.is_file():
+            shutil.copyfile(source, directory / "data" / "assets" / name)
+            created.append(directory / "data" / "assets" / name)
     return created
+
+
+#: A figure block's file name in a language file (the sample topics write it on its own line).
+_FIGURE_SRC = re.compile(r"^\s+src:\s*([\w.-]+)\s*$", re.MULTILINE)

@@ -200,10 +200,10 @@ def test_cli_exit_codes_table_and_json(run, write_workspace):
     root = write_workspace({"data/topics/test/topic.yaml": TOPIC.replace("https://www.nhs.uk", "http://www.nhs.uk")})
     result = run("-w", root, "check", "--no-render")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[-1] == "0 errors, 1 warning, 2 notes; 6 passed."
+    assert result.stdout.splitlines()[-1] == "0 errors, 1 warning, 2 notes; 7 passed."
     assert run("-w", root, "check", "--no-render", "--strict").exit_code == 1
     data = json.loads(run("-w", root, "check", "--no-render", "--json").stdout)
-    assert data["summary"] == {"ok": 6, "note": 2, "warning": 1, "error": 0}
+    assert data["summary"] == {"ok": 7, "note": 2, "warning": 1, "error": 0}
     assert {"check": "sources", "level": "warning", "subject": "test",
             "message": "source URL is not https: http://www.nhs.uk/conditions/sciatica/", "details": []} in data["findings"]
 

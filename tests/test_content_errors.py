@@ -46,7 +46,7 @@ def test_block_needs_exactly_one_kind(write_workspace):
     root = write_workspace({"data/topics/test/en.yaml": EN.replace("- ul: [One, Two]", "- ul: [One]\n            p: Both")})
     assert problems(root) == [
         "data/topics/test/en.yaml:17: handouts.overview.sections[0].blocks[2]: "
-        "a block needs exactly one of p (paragraph), ul (bullets) or ol (steps)"
+        "a block needs exactly one of p (paragraph), ul (bullets), ol (steps) or figure"
     ]
 
 

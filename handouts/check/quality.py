@@ -104,6 +104,7 @@ def run_checks(
         _check_review(report, topic, today, settings.review_warning_days)
         _check_sources(report, topic)
     _check_brand(report, workspace)
+    _check_styles(report, workspace)
     _check_glyphs(report, workspace, chosen)
     if render:
         _check_pages_and_contrast(report, workspace, [t.id for t in chosen], (False, True) if large_print else (False,),
@@ -210,26 +211,27 @@ def _check_brand(report: CheckReport, workspace: Workspace) -> None:
         report.add("branding", "ok", "brand", f"font '{clinic.font}' is declared and its files exist")
 
 
+def _check_styles(report: CheckReport, workspace: Workspace) -> None:
+    """Report CSS that WeasyPrint would ignore (stylesheets and templates' <style>), one error per problem."""
+    from handouts.render.stylecheck import style_problems
+
+    problems = style_problems(workspace)
+    for problem in problems:
+        report.add("styles", "error", problem.file, str(problem))
+    if not problems:
+        report.add("styles", "ok", "styles", "the stylesheets and templates' <style> elements have no CSS errors")
+
+
 def _image_problem(path: Path, folder: Path) -> str | None:
     """Return why an image file cannot be used as a logo, or None."""
+    from handouts.limits import current as current_limits
+    from handouts.load.images import limits_problem, type_problem
+
     try:
-        data = contained(path, folder).read_bytes()
+        real = contained(path, folder)
     except OutsideError as exc:
         return exc.reason
-    suffix = path.suffix.lower()
-    if suffix == ".png":
-        return None if data.startswith(b"\x89PNG\r\n\x1a\n") else "not a PNG file"
-    if suffix in (".jpg", ".jpeg"):
-        return None if data.startswith(b"\xff\xd8") else "not a JPEG file"
-    if suffix == ".svg":
-        import xml.etree.ElementTree as ET
-
-        try:
-            root = ET.fromstring(data)
-        except ET.ParseError as exc:
-            return f"not valid SVG: {exc}"
-        return None if root.tag.endswith("svg") else "not an SVG image (no <svg> root)"
-    return "use an SVG, PNG or JPEG file"
+    return limits_problem(real, current_limits()) or type_problem(path, real.read_bytes())
 
 
 def _drawing_problem(workspace: Workspace, path: Path) -> str | None:

@@ -121,7 +121,10 @@ def printed_units(view: View) -> Iterator[str]:
 
 def _blocks(blocks: Iterable[object]) -> Iterator[str]:
     for block in blocks:
-        if getattr(block, "p", None) is not None:
+        figure = getattr(block, "figure", None)
+        if figure is not None:  # its caption and key are printed; its alt text is read aloud, not printed
+            yield from (text for text in (figure.caption, *(figure.key or ())) if text)
+        elif getattr(block, "p", None) is not None:
             yield block.p  # type: ignore[attr-defined]
         else:
             yield from (getattr(block, "ul", None) or getattr(block, "ol", None) or ())

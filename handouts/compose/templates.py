@@ -60,6 +60,17 @@ def _directed(text: str, rtl: bool) -> str:
                    for index, piece in enumerate(_LTR_RUN.split(text)))
 
 
+def ltr(text: Any) -> Markup:
+    """Mark text that must read left to right (a phone number, an address, a web address, a code).
+
+    On a right-to-left page the bidirectional algorithm would otherwise reorder its digits and
+    punctuation; on a left-to-right page the span changes nothing. Empty text gives nothing.
+    """
+    if text is None or text == "":
+        return Markup("")
+    return Markup('<span dir="ltr">{}</span>').format(text)
+
+
 def css_string(text: str) -> Markup:
     """Quote text as a CSS string, safe inside a <style> element (no quote, newline or < survives)."""
     escaped = "".join(f"\\{ord(c):06X}" if c in '"\\<>&\n' else c for c in str(text))
@@ -361,6 +372,7 @@ class Composer:
         )
         env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
         env.filters["inline"] = partial(inline, rtl=text_direction(lang) == "rtl")
+        env.filters["ltr"] = ltr
         env.filters["css_string"] = css_string
         env.filters["page_counter"] = page_counter
         env.filters["date"] = lambda value: format_date(value, lang, "medium")

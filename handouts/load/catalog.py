@@ -10,9 +10,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from handouts.errors import ContentError, Problem, display_path
+from handouts.limits import current as current_limits
 from handouts.load import yamlio
 from handouts.load.explain import validation_problems
-from handouts.load.model import Handout, LanguageFile, TopicMeta
+from handouts.load.images import asset_problem, type_problem
+from handouts.load.model import Block, Figure, Handout, LanguageFile, TopicMeta
 from handouts.names import did_you_mean, is_slug, slug_rule
 
 TOPIC_FILE = "topic.yaml"
@@ -64,15 +66,18 @@ class Catalog:
         return tuple(sorted({kind for topic in self for kind in topic.kinds}))
 
 
-def load_catalog(topics_dir: Path, root: Path | None = None) -> Catalog:
-    """Load every topic folder under topics_dir; collect all problems, then raise once."""
+def load_catalog(topics_dir: Path, root: Path | None = None, assets_dir: Path | None = None) -> Catalog:
+    """Load every topic folder under topics_dir; collect all problems, then raise once.
+
+    Figures name files in assets_dir (default: data/assets beside data/topics).
+    """
     catalog = Catalog()
     problems: list[Problem] = []
     if not topics_dir.is_dir():
         raise ContentError([Problem(display_path(topics_dir, root), None, "", "topics folder not found")])
     for folder in sorted(p for p in topics_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         try:
-            topic = load_topic(folder, root)
+            topic = load_topic(folder, root, assets_dir)
         except ContentError as exc:
             problems.extend(exc.problems)
         else:
@@ -82,11 +87,12 @@ def load_catalog(topics_dir: Path, root: Path | None = None) -> Catalog:
     return catalog
 
 
-def load_topic(folder: Path, root: Path | None = None) -> Topic:
+def load_topic(folder: Path, root: Path | None = None, assets_dir: Path | None = None) -> Topic:
     """Load one topic folder: topic.yaml and one <lang>.yaml per language."""
     problems: list[Problem] = []
     if not is_slug(folder.name):  # the name is the topic's id on the command line and in every output path
         problems.append(Problem(display_path(folder, root), None, "", slug_rule("topic", folder.name)))
+    figures = _FigureFiles(assets_dir or folder.parent.parent / "assets", root)
     meta_doc = _parse(folder / TOPIC_FILE, root, problems)
     meta = _validate(TopicMeta, meta_doc, problems) if meta_doc else None
     docs: dict[str, yamlio.Document] = {}
@@ -105,6 +111,7 @@ def load_topic(folder: Path, root: Path | None = None) -> Topic:
             continue
         docs[path.stem] = doc
         languages[path.stem] = parsed
+        problems.extend(figures.problems(doc, parsed))
     if meta is not None and meta_doc is not None:
         source = meta.source_language
         if source not in languages:
@@ -154,6 +161,44 @@ def _validate(model: type[BaseModel], doc: yamlio.Document, problems: list[Probl
         return None
 
 
+class _FigureFiles:
+    """Checks each figure's file once per topic: inside data/assets/, an SVG, PNG or JPEG within the limits."""
+
+    def __init__(self, assets: Path, root: Path | None) -> None:
+        self.assets, self.root = assets, root
+        self.limits = current_limits()
+        self.seen: dict[str, str | None] = {}
+
+    def problems(self, doc: yamlio.Document, parsed: LanguageFile) -> list[Problem]:
+        """Return a problem for each figure of a language file whose file cannot be shown."""
+        out = []
+        for loc, figure in _figures(parsed):
+            if figure.src not in self.seen:
+                self.seen[figure.src] = self._problem(figure.src)
+            problem = self.seen[figure.src]
+            if problem:
+                out.append(doc.problem((*loc, "figure", "src"), problem))
+        return out
+
+    def _problem(self, src: str) -> str | None:
+        problem = asset_problem(src, self.assets, self.root, self.limits, "the figure")
+        if problem:
+            return problem
+        path = self.assets / src
+        kind = type_problem(path, path.read_bytes())
+        return f"data/assets/{src}: {kind}" if kind else None
+
+
+def _figures(parsed: LanguageFile) -> Iterator[tuple[tuple[str | int, ...], Figure]]:
+    """Yield (field path of the block, figure) for every figure block of a language file."""
+    for kind, handout in parsed.handouts.items():
+        for group, attr in (("sections", "blocks"), ("faq", "answer")):
+            for index, item in enumerate(getattr(handout, group)):
+                for number, block in enumerate(getattr(item, attr)):
+                    if block.figure is not None:
+                        yield ("handouts", kind, group, index, attr, number), block.figure
+
+
 # --- structure: every translation has the blocks of its source, in every length ---
 
 def _shape(handout: Handout) -> dict[tuple[str | int, ...], tuple[tuple[str | int, ...], str]]:
@@ -162,8 +207,7 @@ def _shape(handout: Handout) -> dict[tuple[str | int, ...], tuple[tuple[str | in
 
     def blocks(key: tuple[str | int, ...], loc: tuple[str | int, ...], items: tuple[Any, ...]) -> None:
         for index, block in enumerate(items):
-            size = "" if block.kind == "p" else f" of {len(getattr(block, block.kind))} items"
-            shape[(*key, index)] = ((*loc, index), f"{block.kind}{size} in {'/'.join(block.lengths)}")
+            shape[(*key, index)] = ((*loc, index), f"{_block_shape(block)} in {'/'.join(block.lengths)}")
 
     shape[("get_help_now",)] = (("get_help_now", "items"), f"{len(handout.get_help_now.items)} items")
     shape[("get_help_now", "note")] = (("get_help_now",), "a note" if handout.get_help_now.note else "no note")
@@ -177,6 +221,16 @@ def _shape(handout: Handout) -> dict[tuple[str | int, ...], tuple[tuple[str | in
             shape[key] = ((group, index), f"in {'/'.join(item.lengths)}")
             blocks(key, (group, index, attr), getattr(item, attr))
     return shape
+
+
+def _block_shape(block: Block) -> str:
+    """Describe what a translation must keep of a block: its kind, list size, a figure's file and parts."""
+    figure = block.figure
+    if figure is not None:
+        parts = [p for p in ("a caption" if figure.caption else "", f"a key of {len(figure.key)} items"
+                             if figure.key else "") if p]
+        return f"figure {figure.src}" + (f" with {' and '.join(parts)}" if parts else "")
+    return block.kind if block.kind == "p" else f"{block.kind} of {len(getattr(block, block.kind))} items"
 
 
 def compare_structure(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,9 +10,10 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, ValidationError
 
 from handouts.errors import ContentError, Problem
-from handouts.files import OutsideError, contained
+from handouts.limits import current as current_limits
 from handouts.load import yamlio
 from handouts.load.explain import validation_problems
+from handouts.load.images import asset_problem
 from handouts.load.model import LanguageCode, Strict, Text
 from handouts.names import did_you_mean
 from handouts.vocabulary import Paper
@@ -146,15 +146,9 @@ def load_config(path: Path, root: Path | None = None, fonts: Sequence[str] | Non
     problems = [font] if font is not None else []
     if config.clinic.logo is not None:
         assets = path.parent / "data" / "assets"
-        logo = Path(os.path.normpath(assets / config.clinic.logo))
-        if not logo.is_relative_to(assets):
-            problems.append(doc.problem(("clinic", "logo"), "the logo must be a file inside data/assets/"))
-        elif not os.path.lexists(logo):
-            problems.append(doc.problem(("clinic", "logo"), f"file not found: data/assets/{config.clinic.logo}"))
-        elif (refused := _outside(logo, assets, root)) is not None:
-            problems.append(doc.problem(("clinic", "logo"), refused))
-        elif logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
-            problems.append(doc.problem(("clinic", "logo"), "use an SVG, PNG or JPEG file"))
+        problem = asset_problem(config.clinic.logo, assets, root, current_limits(), "the logo")
+        if problem:
+            problems.append(doc.problem(("clinic", "logo"), problem))
     if problems:
         raise ContentError(problems)
     return config
@@ -169,11 +163,3 @@ def _font_problem(doc: yamlio.Document, fonts: Sequence[str] | None) -> Problem 
     hint = did_you_mean(font, fonts) or (f"; the families there are {', '.join(fonts)}" if fonts else "")
     return doc.problem(("clinic", "font"), f"'{font}' is not a font family in styles/fonts.css{hint}")
 
-
-def _outside(path: Path, folder: Path, root: Path | None) -> str | None:
-    """Return why path may not be read as a file of folder, or None when it may."""
-    try:
-        contained(path, folder, root)
-    except OutsideError as exc:
-        return str(exc)
-    return None

@@ -35,6 +35,7 @@ LISTS: dict[str, tuple[str, str]] = {
     "ul": ("item", "[Heat or ice, Gentle exercise]"),
     "ol": ("step", "[Lie on your back, Bend one knee]"),
     "items": ("item", "[Numbness in both legs]"),
+    "key": ("label", "[Lower back, Back of the thigh]"),
     "blocks": ("block", '"- p: Stay as active as you can."'),
     "answer": ("block", '"- p: No. Gentle movement helps."'),
     "sections": ("section", '"- id: what-helps"'),

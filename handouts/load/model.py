@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -69,24 +70,54 @@ class Tiered(Strict):
         return length in self.lengths
 
 
+class Figure(Strict):
+    """A picture from data/assets/ (SVG, PNG or JPEG): what it shows in words, a caption, a key.
+
+    A drawing's words would not be in the PDF's text layer and would need one drawing per
+    language, so drawings carry numbered callouts (1, 2, 3 ...) and `key` says what each number
+    points at, as text in each language, printed as a numbered list under the caption.
+    """
+
+    src: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] = Field(
+        description="a file in data/assets/, e.g. sciatic-nerve.svg"
+    )
+    alt: Text | None = Field(None, description="what the picture shows, for screen readers (required)")
+    caption: Text | None = None
+    key: tuple[Text, ...] | None = Field(
+        default=None, min_length=1, max_length=MAX_ITEMS, description="what callouts 1, 2, 3 ... point at"
+    )
+
+    @model_validator(mode="after")
+    def _has_alt(self) -> Figure:
+        if self.alt is None:
+            raise ValueError("alt: required: say in words what the picture shows (screen readers read it aloud)")
+        return self
+
+    @property
+    def url(self) -> str:
+        """Return the picture's address relative to the workspace folder, which every handout's links start from."""
+        return "data/assets/" + quote(self.src)
+
+
 class Block(Tiered):
-    """A paragraph (p), a bullet list (ul) or a numbered list of steps (ol)."""
+    """A paragraph (p), a bullet list (ul), a numbered list of steps (ol) or a picture (figure)."""
 
     p: Text | None = None
     ul: tuple[Text, ...] | None = Field(default=None, min_length=1, max_length=MAX_ITEMS)
     ol: tuple[Text, ...] | None = Field(default=None, min_length=1, max_length=MAX_ITEMS)
+    figure: Figure | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Block:
-        given = [name for name in ("p", "ul", "ol") if getattr(self, name) is not None]
+        given = [name for name in ("p", "ul", "ol", "figure") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError("a block needs exactly one of p (paragraph), ul (bullets) or ol (steps)")
+            raise ValueError("a block needs exactly one of p (paragraph), ul (bullets), ol (steps) or figure")
         return self
 
     @property
     def kind(self) -> str:
-        """Return 'p', 'ul' or 'ol'."""
-        return "p" if self.p is not None else "ul" if self.ul is not None else "ol"
+        """Return 'p', 'ul', 'ol' or 'figure'."""
+        return next(name for name in ("p", "ul", "ol", "figure") if getattr(self, name) is not None)
 
 
 def _no_empty_length(lengths: tuple[str, ...], blocks: tuple[Block, ...]) -> None:

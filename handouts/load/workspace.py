@@ -74,7 +74,7 @@ class Workspace:
         """Return every topic, validated."""
         from handouts.load.catalog import load_catalog
 
-        return load_catalog(self.topics_dir, self.root)
+        return load_catalog(self.topics_dir, self.root, self.assets_dir)
 
     @property
     def topics_dir(self) -> Path:

@@ -46,10 +46,11 @@ class Renderer:
         self.fetcher = _fetcher_class()(self.asset_roots, root)
         self.font_config = FontConfiguration()
         self.stylesheets = []
-        for name in STYLESHEETS:
-            path = _find(style_dirs, name, root)
-            if path is not None:
-                self.stylesheets.append(self._css(path, _read_text(path, root)))
+        with css_warnings():  # handouts.render.stylecheck reports them, with file and line, once per run
+            for name in STYLESHEETS:
+                path = _find(style_dirs, name, root)
+                if path is not None:
+                    self.stylesheets.append(self._css(path, _read_text(path, root)))
         self._fonts_path = _find(style_dirs, FONTS_CSS, root)
 
         faces = font_faces(_read_text(self._fonts_path, root)) if self._fonts_path else {}
@@ -174,6 +175,30 @@ class Renderer:
         return Rendered(pdf, len(document.pages), colours)
 
 
+@contextmanager
+def css_warnings() -> Iterator[list[logging.LogRecord]]:
+    """Collect the warnings WeasyPrint logs while the block runs, and keep them from every log handler.
+
+    WeasyPrint warns about CSS it ignores (an unknown property, a bad value) and goes on; the CSS
+    check collects these warnings and reports each once, with file and line. Errors (a resource
+    that cannot be loaded) still reach the handlers.
+    """
+    records: list[logging.LogRecord] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING:
+            records.append(record)
+            return False
+        return True
+
+    logger = logging.getLogger("weasyprint")
+    logger.addFilter(keep)
+    try:
+        yield records
+    finally:
+        logger.removeFilter(keep)
+
+
 class _ResourceProblems(logging.Handler):
     """A logging handler that turns WeasyPrint's log records about resources into lines for a RenderError."""
 
@@ -215,18 +240,26 @@ def _read_text(path: Path, root: Path | None = None) -> str:
 def _fetcher_class() -> type:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+    from handouts.limits import current as current_limits
+    from handouts.load.images import bytes_problem, data_url_bytes, is_image, limits_problem
+
     class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
         """A URL fetcher that serves data: URLs and files inside the asset folders, nothing else."""
 
         def __init__(self, roots: list[Path], root: Path | None = None) -> None:
             super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
             self.roots = roots
-            self.root = root  # the workspace: files are named relative to it
+            self.root = root  # the workspace: messages name files relative to it
             self.refused: list[str] = []
 
         def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
             parts = urlsplit(url)
-            if parts.scheme == "data":
+            if parts.scheme == "data":  # a template may write one: the same limits as an image file
+                problem = bytes_problem(data_url_bytes(url), current_limits())
+                if problem:
+                    message = f"an image in a data: URL: {problem}"
+                    self.refused.append(message)
+                    raise FatalURLFetchingError(message)
                 return super().fetch(url, headers)
             if parts.scheme != "file":
                 message = f"refused to fetch {url}: handouts reads only files inside its asset folders"
@@ -244,6 +277,13 @@ def _fetcher_class() -> type:
             except HandoutsError as exc:
                 self.refused.append(str(exc))
                 raise FatalURLFetchingError(str(exc)) from None
+            # every image, wherever it is named (a figure, the logo, a template, a style): its bytes
+            # and its pixels, from the header, before Pillow decodes it
+            problem = limits_problem(real, current_limits()) if is_image(real) else None
+            if problem:
+                message = f"{display_path(path, self.root)}: {problem}"
+                self.refused.append(message)
+                raise FatalURLFetchingError(message)
             return super().fetch(real.as_uri(), headers)
 
     return AssetFetcher
