@@ -28,7 +28,7 @@ def run(root: Path, settings: Settings) -> None:
         state, _keys = engine.current()  # a workspace with errors is reported now, as by every command
         pool.warm(state.stamp)
         shown = settings.public_url or f"http://{_url_host(settings.host)}:{settings.port}/"
-        print(f"handouts: serving {root} at {shown} with {pool.size} worker processes "
+        print(f"handouts: serving {root} at {shown} with {pool.size} worker processes and one for page images "
               f"({'reviewed handouts only' if state.reviewed_only else 'drafts marked'}); Ctrl-C stops",
               file=sys.stderr, flush=True)
         uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info",

@@ -132,6 +132,7 @@ class Engine:
         self.reviewed_only_setting = reviewed_only
         self.digests = Digests(None)  # in memory: the server writes no cache files of its own
         self.state: State | None = None
+        self._last: tuple[Any, Any] | None = None
         self.kept: OrderedDict[str, Made] = OrderedDict()
         self.pending: dict[str, Awaitable[Made]] = {}
         self.renders = 0
@@ -140,7 +141,67 @@ class Engine:
     # --- the workspace as it is now ---
 
     def current(self) -> tuple[State, Any]:
-        """Return the state of the workspace now (re-read when any input changed) and its Keys."""
+        """Return the state of the workspace now (re-read when any input changed) and its Keys.
+
+        When no input file or folder has a new size, time or inode since the last request (the
+        marks handouts.cache.Digests trusts) and none changed in the last seconds (whose marks
+        are not trusted yet), the last answer stands; otherwise everything is digested again.
+        """
+        marks = self._marks()
+        if self.state is not None and self._last is not None and marks is not None and marks == self._last[0]:
+            return self.state, self._last[1]
+        state, keys = self._digested()
+        self._last = (marks, keys) if marks is not None else None
+        return state, keys
+
+    def _marks(self) -> tuple[tuple[str, int, int, int, int], ...] | None:
+        """Return the marks of every input file and folder, or None when one changed in the last seconds."""
+        import os
+        import time
+
+        from handouts.cache import PACKAGE_ROOT, environ_key
+        from handouts.files import SETTLE_NS
+        from handouts.load.workspace import CONFIG_FILE
+
+        workspace = self.state.workspace if self.state else Workspace(self.root)
+        tops = [workspace.root / CONFIG_FILE, workspace.root / "data", PACKAGE_ROOT,
+                *workspace.search_path("templates"), *workspace.search_path("styles")]
+        found: list[tuple[str, int, int, int, int]] = [(environ_key(), 0, 0, 0, 0)]
+        newest = 0
+
+        def mark(path: str, stat: os.stat_result) -> None:
+            nonlocal newest
+            found.append((path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+            newest = max(newest, stat.st_mtime_ns, stat.st_ctime_ns)
+
+        todo: list[str] = []
+        for top in map(str, tops):
+            try:
+                stat = os.stat(top)
+            except OSError:
+                found.append((top, -1, 0, 0, 0))
+                continue
+            mark(top, stat)
+            todo.append(top)
+        while todo:
+            try:
+                entries = list(os.scandir(todo.pop()))
+            except OSError:  # a file, or a folder that went away (its mark shows it)
+                continue
+            for entry in entries:
+                if entry.name == "__pycache__":
+                    continue
+                try:
+                    mark(entry.path, entry.stat())
+                except OSError:
+                    continue
+                if entry.is_dir(follow_symlinks=False):  # a link to a folder cannot loop us
+                    todo.append(entry.path)
+        if time.time_ns() - newest < SETTLE_NS:
+            return None
+        return tuple(sorted(found))
+
+    def _digested(self) -> tuple[State, Any]:
         from handouts.commands import reviewed_only_default
         from handouts.jobs.batch import Keys
         from handouts.load.summary import summary_inputs
@@ -266,7 +327,7 @@ class Engine:
             from handouts.files import contained
 
             pdf = contained(output / job.relpath, output, state.workspace.root).read_bytes()
-            pictures = await self.pool.run(_rasterize, pdf) if images else ()
+            pictures = await self.pool.run(_rasterize, pdf, lane="quick") if images else ()
             if isinstance(pictures, str):
                 raise HandoutsError(f"{job}: {pictures}")
             self.served_built += 1

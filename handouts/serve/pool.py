@@ -168,41 +168,44 @@ class RenderPool:
         self.size = max(1, size)
         self.limits = current()
         self.scratch = tempfile.mkdtemp(prefix="handouts-serve-")
-        self.executor = self._new_executor()
+        #: Two lanes: handouts are laid out in "render"; pages of PDFs already made become images in
+        #: "quick", so a built handout's preview never waits behind a queue of renders.
+        self.sizes = {"render": self.size, "quick": 1}
+        self.executors = {lane: self._new_executor(lane) for lane in self.sizes}
         self.tasks = 0
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.size, mp_context=self.context, initializer=_start_worker,
+    def _new_executor(self, lane: str) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.sizes[lane], mp_context=self.context, initializer=_start_worker,
                                    initargs=(str(self.root), self.scratch), max_tasks_per_child=TASKS_PER_WORKER)
 
     def warm(self, stamp: str) -> None:
         """Start every worker and load its Builder (call at start-up, before serving)."""
-        futures = [self.executor.submit(warm, stamp) for _ in range(self.size)]
+        futures = [self.executors[lane].submit(warm, stamp) for lane, size in self.sizes.items() for _ in range(size)]
         for future in futures:
             future.result(timeout=self.limits.seconds_per_handout + self.limits.grace_seconds)
 
-    async def run(self, function: Any, *args: Any) -> Any:
+    async def run(self, function: Any, *args: Any, lane: str = "render") -> Any:
         """Run function(*args) in a worker; raise HandoutsError when it takes too long or a worker dies."""
         self.tasks += 1
         loop = asyncio.get_running_loop()
-        executor = self.executor
+        executor = self.executors[lane]
         seconds = self.limits.seconds_per_handout + self.limits.grace_seconds
         try:
             return await asyncio.wait_for(loop.run_in_executor(executor, function, *args), seconds)
         except TimeoutError:
-            self._replace(executor)
+            self._replace(lane, executor)
             from handouts.jobs.pipeline import time_limit_message
 
             raise HandoutsError(f"{time_limit_message(self.limits)}; its worker process was stopped") from None
         except BrokenProcessPool:
-            self._replace(executor)
+            self._replace(lane, executor)
             raise HandoutsError("a worker process stopped while making this; please try again") from None
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
+    def _replace(self, lane: str, broken: ProcessPoolExecutor) -> None:
         """Kill the workers of a pool with a stuck or dead worker and start a new pool (once)."""
-        if broken is not self.executor:
+        if broken is not self.executors[lane]:
             return
-        self.executor = self._new_executor()
+        self.executors[lane] = self._new_executor(lane)
         processes = getattr(broken, "_processes", None) or {}
         for process in list(processes.values()):
             process.kill()
@@ -210,10 +213,14 @@ class RenderPool:
 
     def workers(self) -> int:
         """Return how many worker processes are alive."""
-        processes = getattr(self.executor, "_processes", None) or {}
-        return sum(1 for p in processes.values() if p.is_alive())
+        alive = 0
+        for executor in self.executors.values():
+            processes = getattr(executor, "_processes", None) or {}
+            alive += sum(1 for p in processes.values() if p.is_alive())
+        return alive
 
     def close(self) -> None:
         """Stop the workers and remove their temporary files."""
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        for executor in self.executors.values():
+            executor.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.scratch, ignore_errors=True)
