@@ -142,6 +142,7 @@ def test_search_by_code_choose_spanish_large_print_preview_and_download(
     Select(driver.find_element(By.ID, "lang")).select_by_value("es")  # the page's script shows it at once
     wait_for(lambda: "lang=es" in driver.current_url and images_loaded(driver), what="the Spanish preview")
     assert "Español (es)" in driver.find_element(By.ID, "lang").text
+    assert driver.switch_to.active_element.get_attribute("id") == "lang"  # the focus stays where it was
     driver.find_element(By.ID, "large").click()
     wait_for(lambda: "large=1" in driver.current_url and images_loaded(driver), what="the large-print preview")
     pages = images_loaded(driver)

@@ -166,8 +166,7 @@ class Guard:
         if self.settings.token and not path.startswith(OPEN_PREFIXES):
             value = cookies(scope).get(ACCESS_COOKIE, "")
             if not hmac.compare_digest(value, self.settings.access_value()):
-                await _plain(send, 401, "Sign in first: open /sign-in and enter the access token.",
-                             extra=[(b"location", b"/sign-in")])
+                await _plain(send, 401, "Sign in first: open /sign-in and enter the access token.")
                 return
         await self.app(scope, self._bounded(receive, send), send)
 
@@ -217,12 +216,12 @@ class BodyTooLarge(Exception):
     """A request body went past the limit while it was read."""
 
 
-async def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _plain(send: Send, status: int, text: str) -> None:
     link = '<p><a href="/sign-in">Sign in</a></p>' if status == 401 else ""
     body = (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{status}</title>"
             f"<link rel=\"stylesheet\" href=\"/static/app.css\"><main class=\"page\"><h1>{status}</h1>"
             f"<p>{text}</p>{link}</main>").encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/html; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode()), *(extra or [])]})
+                            (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")]})
     await send({"type": "http.response.body", "body": body})
