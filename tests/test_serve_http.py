@@ -343,3 +343,60 @@ def test_with_reviewed_only_drafts_are_not_offered_and_crafted_requests_refused(
     assert refused.status_code == 404 and "is offered here" in refused.text
     assert session.post("/packet", data={"csrf": token, "item": ["sciatica:overview"], "lang": "en",
                                          "length": "brief"}).status_code == 200
+
+
+def test_renders_do_not_block_other_requests(served: tuple[Server, Path, Path],
+                                             client: Callable[..., httpx.Client]) -> None:
+    """A long render runs in a worker process: the server answers others meanwhile."""
+    import threading
+    import time
+
+    server = served[0]
+    session = client(server)
+    token = csrf(session)
+    httpx.get(f"{server.url}/handout?{FR}")  # kept in memory from here on
+    finished: dict[str, float] = {}
+
+    def long_render() -> None:
+        fields = {"topic": "sciatica", "kind": "faq", "length": "detailed", "lang": "ar", "paper": "a4", "large": "1",
+                  "csrf": token, "patient_name": "Long Render"}
+        assert session.post("/pdf", data=fields).status_code == 200
+        finished["render"] = time.monotonic()
+
+    thread = threading.Thread(target=long_render)
+    thread.start()
+    time.sleep(0.3)
+    assert httpx.get(f"{server.url}/health", timeout=30).status_code == 200
+    assert httpx.get(f"{server.url}/preview?{FR}&page=1", timeout=30).status_code == 200
+    assert httpx.get(f"{server.url}/?q=M54", timeout=30).status_code == 200
+    answered = time.monotonic()
+    thread.join(120)
+    assert answered < finished["render"]
+
+
+def test_a_workspace_with_errors_shows_them_and_recovers(served: tuple[Server, Path, Path]) -> None:
+    server, ws, _base = served
+    path = ws / "data/topics/kratom/en.yaml"
+    original = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(original.replace("language: en", "language: [en", 1), encoding="utf-8")
+        page = httpx.get(f"{server.url}/")
+        assert page.status_code == 500
+        assert "data/topics/kratom/en.yaml:" in page.text and "Error id:" in page.text
+        assert "Traceback" not in page.text
+        assert httpx.get(f"{server.url}/health").status_code == 503
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert httpx.get(f"{server.url}/").status_code == 200
+    assert httpx.get(f"{server.url}/health").json()["status"] == "ok"
+
+
+def test_the_time_limit_holds_in_the_workers(tmp_path: Path) -> None:
+    ws = copy_workspace(tmp_path / "ws")
+    limits = {"HANDOUTS_LIMIT_SECONDS_PER_HANDOUT": "0.01", "HANDOUTS_LIMIT_GRACE_SECONDS": "5"}
+    with Server(ws, tmp_path / "server.log", "-j", "1", env=limits) as server:
+        page = httpx.get(f"{server.url}/handout?{EN}", timeout=60)
+        assert page.status_code == 500
+        assert "took longer than the 0.01 s limit per handout (HANDOUTS_LIMIT_SECONDS_PER_HANDOUT" in page.text
+        assert "Error id:" in page.text and "Traceback" not in page.text
+        assert httpx.get(f"{server.url}/health").json()["status"] == "ok"
