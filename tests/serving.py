@@ -26,6 +26,21 @@ def copy_workspace(target: Path) -> Path:
     return target
 
 
+def listing(*folders: Path) -> set[tuple[str, int, int]]:
+    """Return every file below folders with its size and modification time (to compare before and after)."""
+    found = set()
+    for folder in folders:
+        for base, _dirs, names in os.walk(folder):
+            for name in names:
+                path = Path(base) / name
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                found.add((str(path), stat.st_size, stat.st_mtime_ns))
+    return found
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.serving import REPO, Server, copy_workspace
+from tests.serving import REPO, Server, copy_workspace, listing
 
 pytestmark = pytest.mark.slow
 
@@ -106,19 +106,6 @@ def images_loaded(driver: Any) -> int:
         "const imgs = [...document.querySelectorAll('.pages img')];"
         "return imgs.length && imgs.every(i => i.complete && i.naturalWidth > 0) ? imgs.length : 0;"))
 
-
-def listing(*folders: Path) -> set[tuple[str, int, int]]:
-    found = set()
-    for folder in folders:
-        for base, _dirs, names in os.walk(folder):
-            for name in names:
-                path = Path(base) / name
-                try:
-                    stat = path.stat()
-                except OSError:
-                    continue
-                found.add((str(path), stat.st_size, stat.st_mtime_ns))
-    return found
 
 
 def test_search_by_code_choose_spanish_large_print_preview_and_download(

@@ -8,7 +8,6 @@ sizes, the access token and the security headers.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 httpx = pytest.importorskip("httpx")
 
 from handouts.commands import build  # noqa: E402
-from tests.serving import Server, copy_workspace  # noqa: E402
+from tests.serving import Server, copy_workspace, listing  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -80,20 +79,6 @@ def csrf(session: httpx.Client, path: str = "/") -> str:
 def health(server: Server) -> dict[str, int]:
     return dict(httpx.get(f"{server.url}/health", timeout=10).json())
 
-
-def listing(*folders: Path) -> set[tuple[str, int, int]]:
-    """Return every file below folders with its size and modification time."""
-    found = set()
-    for folder in folders:
-        for base, _dirs, names in os.walk(folder):
-            for name in names:
-                path = Path(base) / name
-                try:
-                    stat = path.stat()
-                except OSError:
-                    continue
-                found.add((str(path), stat.st_size, stat.st_mtime_ns))
-    return found
 
 
 def test_health_and_headers(served: tuple[Server, Path, Path]) -> None:
