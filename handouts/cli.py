@@ -398,6 +398,11 @@ def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, 
         if not token or len(token) < 16:
             raise UsageError("--allow-remote needs an access token of at least 16 characters: "
                              "HANDOUTS_SERVE_TOKEN or --token-file")
+    import re
+
+    for origin in frame_ancestors:
+        if not re.fullmatch(r"'self'|https?://[A-Za-z0-9*.-]+(:[0-9]{1,5})?", origin):
+            raise UsageError(f"--frame-ancestor {origin}: give an origin such as https://ehr.clinic.example, or 'self'")
     if public_url is not None and not public_url.startswith(("https://", "http://")):
         raise UsageError(f"--public-url {public_url}: give the whole address, e.g. https://handouts.clinic.example/")
     ws = _workspace(ctx)

@@ -57,3 +57,10 @@ def test_allowed_hosts_and_origins_behind_a_proxy() -> None:
     assert origin_ok(scope("http://127.0.0.1:8765"), Settings())
     assert not origin_ok(scope("http://127.0.0.1:9999"), Settings())
     assert not origin_ok(scope("null"), Settings())
+
+
+def test_frame_ancestors_are_origins(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("-w", REPO, "serve", "--frame-ancestor", "https://ehr.example; script-src *")
+    assert result.output.splitlines()[-1] == (
+        "error: --frame-ancestor https://ehr.example; script-src *: give an origin such as "
+        "https://ehr.clinic.example, or 'self'")

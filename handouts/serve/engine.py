@@ -134,7 +134,7 @@ class Engine:
         self.state: State | None = None
         self._last: tuple[Any, Any] | None = None
         self.kept: OrderedDict[str, Made] = OrderedDict()
-        self.pending: dict[str, Awaitable[Made]] = {}
+        self.pending: dict[tuple[str, bool], Awaitable[Made]] = {}
         self.renders = 0
         self.served_built = 0
 
@@ -297,12 +297,12 @@ class Engine:
         if key in self.kept and (self.kept[key].images or not images):
             self.kept.move_to_end(key)
             return self.kept[key], "kept"
-        if key in self.pending:
-            return await self.pending[key], "kept"
+        if (key, images) in self.pending:
+            return await self.pending[(key, images)], "kept"
         import asyncio
 
         future: asyncio.Future[Made] = asyncio.get_running_loop().create_future()
-        self.pending[key] = future
+        self.pending[(key, images)] = future
         try:
             made, source = await self._make(state, keys, job, key, images)
             future.set_result(made)
@@ -311,7 +311,7 @@ class Engine:
             future.exception()  # retrieved: an error nobody else awaited is not logged as lost
             raise
         finally:
-            del self.pending[key]
+            del self.pending[(key, images)]
         self.kept[key] = made
         while len(self.kept) > KEPT:
             self.kept.popitem(last=False)

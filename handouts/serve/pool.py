@@ -83,6 +83,13 @@ def warm(stamp: str) -> int:
     return os.getpid()
 
 
+def warm_images(_stamp: str) -> int:
+    """Load what turns PDF pages into images (the "quick" lane needs no WeasyPrint)."""
+    import pypdfium2  # noqa: F401
+
+    return os.getpid()
+
+
 def make(stamp: str, job: Job, key: str, personal: Personal | None, images: bool) -> Made | str:
     """Render one handout in memory under the time limit; return it, or one line saying why not."""
     from handouts.jobs.pipeline import _without_patient_fields, deadline, failure
@@ -180,7 +187,8 @@ class RenderPool:
 
     def warm(self, stamp: str) -> None:
         """Start every worker and load its Builder (call at start-up, before serving)."""
-        futures = [self.executors[lane].submit(warm, stamp) for lane, size in self.sizes.items() for _ in range(size)]
+        futures = [self.executors[lane].submit(warm if lane == "render" else warm_images, stamp)
+                   for lane, size in self.sizes.items() for _ in range(size)]
         for future in futures:
             future.result(timeout=self.limits.seconds_per_handout + self.limits.grace_seconds)
 
