@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from handouts.errors import HandoutsError, UsageError
-from handouts.serve.engine import Engine, Entry, NotOffered, State, budget_words
+from handouts.serve.engine import Engine, Entry, NotOffered, State, budget_words, seen
 from handouts.serve.security import ACCESS_COOKIE, CSRF_COOKIE, BodyTooLarge, Guard, Settings, csrf_ok, origin_ok
 from handouts.vocabulary import LENGTHS, PAPERS
 
@@ -239,7 +239,15 @@ def create_app(settings: Settings, engine: Engine) -> Any:
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: failed, HTTPException: failed,
                                                        HandoutsError: failed, BodyTooLarge: failed})
-    return Guard(app, settings)
+
+    async def each_request_checks_afresh(scope: Any, receive: Any, send: Any) -> None:
+        token = seen.set(None)  # this request has not looked at the workspace yet
+        try:
+            await app(scope, receive, send)
+        finally:
+            seen.reset(token)
+
+    return Guard(each_request_checks_afresh, settings)
 
 
 def _query(job: Any) -> str:

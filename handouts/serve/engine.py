@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ from handouts.vocabulary import LENGTHS, PAGE_BUDGET, PAPERS
 
 #: Handouts (PDF and page images) kept in memory, by their key; patient handouts never are.
 KEPT = 48
+
+#: The state one request saw: each request checks the workspace once, when it first asks, and keeps
+#: that answer to its end (the app sets it to None as each request starts).
+seen: ContextVar[tuple[State, Any] | None] = ContextVar("handouts_serveseen", default=None)
 
 _CODE = re.compile(r"^[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{0,4})$")
 
@@ -147,6 +152,14 @@ class Engine:
         marks handouts.cache.Digests trusts) and none changed in the last seconds (whose marks
         are not trusted yet), the last answer stands; otherwise everything is digested again.
         """
+        earlier = seen.get()
+        if earlier is not None:
+            return earlier
+        answer = self._check()
+        seen.set(answer)
+        return answer
+
+    def _check(self) -> tuple[State, Any]:
         marks = self._marks()
         if self.state is not None and self._last is not None and marks is not None and marks == self._last[0]:
             return self.state, self._last[1]
@@ -164,7 +177,8 @@ class Engine:
         from handouts.load.workspace import CONFIG_FILE
 
         workspace = self.state.workspace if self.state else Workspace(self.root)
-        tops = [workspace.root / CONFIG_FILE, workspace.root / "data", PACKAGE_ROOT,
+        # the package's message catalogs; its code is the running server's, which a restart replaces
+        tops = [workspace.root / CONFIG_FILE, workspace.root / "data", PACKAGE_ROOT / "locale",
                 *workspace.search_path("templates"), *workspace.search_path("styles")]
         found: list[tuple[str, int, int, int, int]] = [(environ_key(), 0, 0, 0, 0)]
         newest = 0
