@@ -8,6 +8,7 @@ sizes, the access token and the security headers.
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -385,3 +386,38 @@ def test_the_time_limit_holds_in_the_workers(tmp_path: Path) -> None:
         assert "took longer than the 0.01 s limit per handout (HANDOUTS_LIMIT_SECONDS_PER_HANDOUT" in page.text
         assert "Error id:" in page.text and "Traceback" not in page.text
         assert httpx.get(f"{server.url}/health").json()["status"] == "ok"
+
+
+def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
+    """Workers killed under the server (out of memory, a crash in C) fail one request at most."""
+    import signal
+
+    from tests.serving import _children
+
+    ws = copy_workspace(tmp_path / "ws")
+    with Server(ws, tmp_path / "server.log", "-j", "1") as server:
+        assert server.process is not None
+        fork_servers = _children_of(server.process.pid)
+        workers = [pid for parent in fork_servers for pid in _children_of(parent)]
+        assert workers and set(workers) <= set(_children(server.process.pid))
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        first = httpx.get(f"{server.url}/handout?{EN}", timeout=120)
+        assert first.status_code in (200, 500)
+        if first.status_code == 500:
+            assert "a worker process stopped while making this; please try again" in first.text
+        again = httpx.get(f"{server.url}/handout?topic=kratom&kind=caution", timeout=120)
+        assert again.status_code == 200
+        assert httpx.get(f"{server.url}/health").json()["status"] == "ok"
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
