@@ -353,6 +353,67 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
         click.echo(f"wrote {display_path(output)} ({count} handouts, {pages} pages)")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Any but this machine's own (loopback) needs --allow-remote and a token.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--allow-remote", is_flag=True, help="Allow listening on an address other computers can reach.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A file holding the access token staff enter once (or HANDOUTS_SERVE_TOKEN).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, envvar="HANDOUTS_SERVE_ALLOWED_HOSTS",
+              help="A host name the page answers to (Host header); repeat (default: localhost, 127.0.0.1, ::1).")
+@click.option("--public-url", envvar="HANDOUTS_SERVE_PUBLIC_URL",
+              help="The page's address behind a reverse proxy, e.g. https://handouts.clinic.example/.")
+@click.option("--frame-ancestor", "frame_ancestors", multiple=True,
+              help="An origin that may embed the page in a frame (an EHR), e.g. https://ehr.clinic.example.")
+@click.option("-j", "--jobs", "workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes that make handouts.")
+@click.option("--reviewed-only/--any-status", default=None,
+              help="Offer only reviewed handouts (default from handouts.yaml: defaults.reviewed_only).")
+@click.pass_context
+@reports_errors
+def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, token_file: Path | None,
+                  allowed_hosts: tuple[str, ...], public_url: str | None, frame_ancestors: tuple[str, ...],
+                  workers: int, reviewed_only: bool | None) -> None:
+    """Serve the front desk's web page: find, preview, personalize and download handouts.
+
+    \b
+    Examples:
+      handouts serve                      then open http://127.0.0.1:8765/
+      handouts serve --port 9000 --reviewed-only
+    """
+    import os
+
+    from handouts.errors import UsageError
+    from handouts.serve import Settings, is_loopback, run
+
+    token = os.environ.get("HANDOUTS_SERVE_TOKEN") or None
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise UsageError(f"--token-file {token_file}: {exc.strerror or exc}") from None
+    if not is_loopback(host):
+        if not allow_remote:
+            raise UsageError(f"--host {host} lets other computers reach the page; add --allow-remote if you mean it "
+                             "(and an access token), or run it behind a reverse proxy (see README: Front desk)")
+        if not token or len(token) < 16:
+            raise UsageError("--allow-remote needs an access token of at least 16 characters: "
+                             "HANDOUTS_SERVE_TOKEN or --token-file")
+    import re
+
+    for origin in frame_ancestors:
+        if not re.fullmatch(r"'self'|https?://[A-Za-z0-9*.-]+(:[0-9]{1,5})?", origin):
+            raise UsageError(f"--frame-ancestor {origin}: give an origin such as https://ehr.clinic.example, or 'self'")
+    if public_url is not None and not public_url.startswith(("https://", "http://")):
+        raise UsageError(f"--public-url {public_url}: give the whole address, e.g. https://handouts.clinic.example/")
+    ws = _workspace(ctx)
+    settings = Settings(host=host, port=port, allowed_hosts=tuple(h.lower() for h in allowed_hosts),
+                        public_url=public_url, token=token, frame_ancestors=frame_ancestors, workers=workers,
+                        reviewed_only=reviewed_only, debug=(ctx.find_root().obj or {}).get("debug", False))
+    run(ws.root, settings)
+
+
 @main.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @reports_errors
