@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StringConstraints, ValidationError
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, ValidationError
 
 from handouts.errors import ContentError, Problem
 from handouts.files import OutsideError, contained
@@ -98,10 +99,17 @@ class CheckSettings(Strict):
     hardest_sentences: int = Field(3, ge=0, le=20, description="how many hard sentences to list")
 
 
+def _queue_name(value: str) -> str:
+    if not re.match(QUEUE_PATTERN, value):
+        raise ValueError("a CUPS queue name has letters, digits and _ . @ + - only, and no dash first "
+                         "(lpstat -p lists the queues)")
+    return value
+
+
 class Printer(Strict):
     """One of the clinic's printers: `handouts print --printer` and the page's print button offer these."""
 
-    queue: Annotated[str, StringConstraints(pattern=QUEUE_PATTERN)] = Field(
+    queue: Annotated[str, AfterValidator(_queue_name)] = Field(
         description="the CUPS queue name, as `lpstat -p` lists it"
     )
     name: Text = Field(description="what a desk sees and picks, e.g. Front desk (ground floor)")
