@@ -261,8 +261,9 @@ def print_(
     if wait <= 0:
         raise UsageError(f"--wait {wait:g}: give a number of seconds above 0")
     client = cups or Client()
+    client.require_server()  # no CUPS, a missing queue, a stopped printer: said before any work
     queue = choose_queue(ws.config.printers, printer, client)
-    client.require_ready(queue)  # a missing queue, a stopped printer or no CUPS: before any work
+    client.require_ready(queue)
     jobs: list[Job] = []
     for item in items:
         topic, kind = parse_item(item)

@@ -342,6 +342,8 @@ def test_missing_queue_is_one_line(run, cups, write_workspace):
     assert (result.exit_code, result.output) == (
         1, "error: cannot print: the CUPS server has no printer queue Nowhere (lpstat -p lists the queues; "
            "known here: PDF)\n")
+    result = run("-w", write_workspace(), "print", "test:overview", "-d", "-o evil")
+    assert (result.exit_code, result.output) == (1, "error: cannot print: '-o evil' is not a printer queue name\n")
 
 
 @pytest.mark.slow

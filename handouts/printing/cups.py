@@ -96,10 +96,10 @@ class Cups:
         return match.group(1).decode() if match else None
 
     def require_ready(self, queue: str) -> None:
-        """Raise one line when the queue does not exist, is stopped or is not accepting jobs."""
+        """Raise one line when the queue does not exist, is stopped or is not accepting jobs (the server
+        answers: see require_server)."""
         if not re.match(QUEUE_PATTERN, queue):
             raise PrintError(f"cannot print: {queue!r} is not a printer queue name")
-        self.require_server()
         state = self.run("lpstat", "-p", queue)
         text = state.stdout.decode(errors="replace")
         if state.returncode != 0 or not text.startswith(f"printer {queue} "):
