@@ -449,3 +449,33 @@ def test_print_log_is_never_written_through_a_link(tmp_path):
     with pytest.raises(PrintError, match=r"^printed, but cannot write the print log print-log.csv: "):
         append(tmp_path / "ws", [row])
     assert not elsewhere.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_refused_purge_is_said_plainly(cups, write_workspace, cups_pdf_output):
+    ws = write_workspace()
+
+    class PurgesAsAnotherUser(Cups):
+        """cancel and ipptool run as nobody, whom CUPS's policy does not let purge root's job."""
+
+        def run(self, *args: str, stdin: bytes | None = None, check: bool = False) -> subprocess.CompletedProcess[bytes]:
+            if args[0] in ("cancel", "ipptool"):
+                args = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *args)
+            return super().run(*args, stdin=stdin, check=check)
+
+    from handouts import commands
+    from handouts.compose.personal import Personal
+
+    with pytest.raises(PrintError) as caught:
+        commands.print_(ws, ["test:overview"], length="brief", personal=Personal(PATIENT), printer="PDF",
+                        cups=PurgesAsAnotherUser())
+    message = str(caught.value)
+    job = int(re.search(r"job PDF-(\d+) ", message).group(1))  # type: ignore[union-attr]
+    assert message == (f"CUPS refused to purge job PDF-{job} (cancel: cancel-job failed: Forbidden): its spool "
+                       "files may still hold patient data; an administrator can remove them with: sudo handouts "
+                       f"print --purge PDF-{job} (and set PreserveJobFiles No: README, Printing)")
+    assert [r["outcome"] for r in log_rows(ws)] == ["kept"]
+    assert f"PDF-{job} " in cups.run("lpstat", "-W", "all", "-o", "PDF")  # it really is still there
+    commands.purge_print_job(f"PDF-{job}")  # as ourselves, the owner: allowed
+    assert f"PDF-{job} " not in cups.run("lpstat", "-W", "all", "-o", "PDF")

@@ -162,8 +162,8 @@ class Cups:
         if fallback.returncode == 0 and not self.known(job):
             return
         raise PrintError(f"CUPS refused to purge job {job} ({refusal}): its spool files may still hold "
-                         f"patient data; an administrator can remove them with: cancel -x {job.job_id} as root "
-                         "on CUPS 2.4.6 or later, or set PreserveJobFiles No (README: Printing)")
+                         f"patient data; an administrator can remove them with: sudo handouts print --purge {job} "
+                         "(and set PreserveJobFiles No: README, Printing)")
 
 
 def _uri_host(server: str) -> str:
