@@ -398,8 +398,10 @@ def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | Non
     if purge_job:
         if items:
             raise UsageError("--purge names a job to purge; print and purge in separate commands")
-        commands.purge_print_job(purge_job)
-        click.echo(f"purged job {purge_job}")
+        if commands.purge_print_job(purge_job):
+            click.echo(f"purged job {purge_job}")
+        else:
+            click.echo(f"the print server has no job {purge_job}: nothing of it is left to purge")
         return
     if not items:
         raise UsageError("name a handout to print, e.g. sciatica:overview")

@@ -289,8 +289,11 @@ def print_(
                 wait=wait, cups=client, packet=" ".join(items) if len(kept) > 1 else "")
 
 
-def purge_print_job(job: str, cups: Cups | None = None) -> None:
-    """Purge one finished job (QUEUE-ID) from the CUPS server: what to do when a personal print was pending."""
+def purge_print_job(job: str, cups: Cups | None = None) -> bool:
+    """Purge one finished job (QUEUE-ID) from the CUPS server: what to do when a personal print was pending.
+
+    Return False when the server has no such job (already purged): nothing is left to remove.
+    """
     from handouts.printing.cups import Cups as Client
     from handouts.printing.cups import PrintError
     from handouts.printing.send import parse_job
@@ -298,10 +301,13 @@ def purge_print_job(job: str, cups: Cups | None = None) -> None:
     submitted = parse_job(job)
     client = cups or Client()
     client.require_server()
+    if not client.known(submitted):
+        return False
     if client.pending(submitted):
         raise PrintError(f"job {submitted} has not finished printing; purge it once it has, or cancel it "
                          f"first with: cancel {submitted.job_id}")
     client.purge(submitted)
+    return True
 
 
 def check(

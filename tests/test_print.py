@@ -332,6 +332,9 @@ def test_pending_personal_job_is_reported_then_purged_by_id(run, cups, write_wor
     assert result.exit_code == 0, result.output
     assert result.output == f"purged job PDF-{job}\n"
     assert f"PDF-{job} " not in cups.run("lpstat", "-W", "all", "-o", "PDF")
+    result = run("print", "--purge", f"PDF-{job}")
+    assert (result.exit_code, result.output) == (
+        0, f"the print server has no job PDF-{job}: nothing of it is left to purge\n")
     assert not [p for p in cups.spool_files() if re.fullmatch(rf"[cd]0*{job}(-\d+)?", p.name)]
 
 
