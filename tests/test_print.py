@@ -479,6 +479,7 @@ def test_a_refused_purge_is_said_plainly(cups, write_workspace, cups_pdf_output)
                        "files may still hold patient data; an administrator can remove them with: sudo handouts "
                        f"print --purge PDF-{job} (and set PreserveJobFiles No: README, Printing)")
     assert [r["outcome"] for r in log_rows(ws)] == ["kept"]
+    assert cups_pdf_output[str(job)].exists()  # it printed; only the purge was refused
     assert f"PDF-{job} " in cups.run("lpstat", "-W", "all", "-o", "PDF")  # it really is still there
     commands.purge_print_job(f"PDF-{job}")  # as ourselves, the owner: allowed
     assert f"PDF-{job} " not in cups.run("lpstat", "-W", "all", "-o", "PDF")
