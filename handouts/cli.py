@@ -338,7 +338,7 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
     \b
     Example:
       handouts packet sciatica:overview sciatica:faq kratom:caution --lang es -o paquete.pdf
-      handouts packet sciatica --lang es -o - | lp
+      handouts print sciatica:overview sciatica:faq --lang es --two-sided
     """
     from handouts import commands
     from handouts.errors import display_path
@@ -412,6 +412,67 @@ def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, 
                         public_url=public_url, token=token, frame_ancestors=frame_ancestors, workers=workers,
                         reviewed_only=reviewed_only, debug=(ctx.find_root().obj or {}).get("debug", False))
     run(ws.root, settings)
+@main.command("print")
+@click.argument("items", nargs=-1)
+@click.option("-d", "--printer", help="A CUPS queue, or a printer's name from handouts.yaml "
+                                      "(default: the first listed there, else the server's default).")
+@click.option("-n", "--copies", type=click.IntRange(1, 99), default=1, show_default=True, help="How many copies.")
+@click.option("--two-sided/--one-sided", default=False, help="Print on both sides (long edge) or one.  [default: one]")
+@click.option("--lang", default="en", show_default=True, help="Language code (BCP 47).")
+@click.option("-l", "--length", default="standard", show_default=True, help="brief, standard or detailed.")
+@click.option("-p", "--paper", help="letter or a4 (default from handouts.yaml).")
+@click.option("--large-print", is_flag=True, help="Large print for low vision.")
+@click.option("--patient-name", help="Print the patient's name in the 'For you' box (never stored).")
+@click.option("--clinician", help="Print the clinician's name in the 'For you' box.")
+@click.option("--follow-up", type=click.DateTime(formats=["%Y-%m-%d"]), help="Follow-up date, YYYY-MM-DD.")
+@click.option("--note", help="A short note for the patient in the 'For you' box.")
+@click.option("--user", help="Who prints, for the print log (default: the OS user).")
+@click.option("--wait", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True, metavar="SECONDS",
+              help="How long to wait for a handout with patient fields to print before purging it.")
+@click.option("--purge", "purge_job", metavar="QUEUE-ID",
+              help="Only purge one finished job from the server (what to do when a print was still pending).")
+@click.option("--reviewed-only/--any-status", default=None,
+              help="Refuse the print if any part is not fully reviewed (default from handouts.yaml).")
+@click.pass_context
+@reports_errors
+def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | None, copies: int, two_sided: bool,
+                  lang: str, length: str, paper: str | None, large_print: bool, patient_name: str | None,
+                  clinician: str | None, follow_up: datetime | None, note: str | None, user: str | None,
+                  wait: float, purge_job: str | None, reviewed_only: bool | None) -> None:
+    """Print a handout or a packet on a CUPS printer, and log it.
+
+    ITEMS are topic:kind (one handout) or several, or a topic (all its kinds), for a packet.
+    The job's title holds only catalog names. A handout with patient fields is waited for
+    and then purged from the print server, so nothing of the patient stays behind.
+
+    \b
+    Examples:
+      handouts print sciatica:overview --lang es --large-print -d FrontDesk
+      handouts print sciatica:overview -l brief --lang es --patient-name "Ana Ruiz" -n 2 --two-sided
+      handouts print sciatica:overview sciatica:faq kratom:caution --lang es --two-sided
+      handouts print --purge FrontDesk-12
+    """
+    from handouts import commands
+    from handouts.compose.personal import Personal
+    from handouts.errors import UsageError
+
+    if purge_job:
+        if items:
+            raise UsageError("--purge names a job to purge; print and purge in separate commands")
+        if commands.purge_print_job(purge_job):
+            click.echo(f"purged job {purge_job}")
+        else:
+            click.echo(f"the print server has no job {purge_job}: nothing of it is left to purge")
+        return
+    if not items:
+        raise UsageError("name a handout to print, e.g. sciatica:overview")
+    personal = Personal(patient_name, clinician, follow_up.date() if follow_up else None, note)
+    done = commands.print_(_workspace(ctx), items, lang=lang, length=length, paper=paper, large_print=large_print,
+                           personal=personal or None, printer=printer, copies=copies, two_sided=two_sided,
+                           user=user, reviewed_only=reviewed_only, wait=wait)
+    what = {"purged": "printed and purged from the print server", "sent": "sent"}[done.outcome]
+    click.echo(f"job {done.job}: \"{done.title}\", {done.pages} page{'s' if done.pages != 1 else ''} x "
+               f"{done.copies}: {what}")
 
 
 @main.command("init")

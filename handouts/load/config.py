@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StringConstraints, ValidationError
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, ValidationError
 
 from handouts.errors import ContentError, Problem
 from handouts.limits import current as current_limits
 from handouts.load import yamlio
 from handouts.load.images import asset_problem
 from handouts.load.model import LanguageCode, Strict, Text, validation_problems
+from handouts.printing.cups import QUEUE_PATTERN
 from handouts.vocabulary import Paper
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
@@ -97,12 +99,29 @@ class CheckSettings(Strict):
     hardest_sentences: int = Field(3, ge=0, le=20, description="how many hard sentences to list")
 
 
+def _queue_name(value: str) -> str:
+    if not re.match(QUEUE_PATTERN, value):
+        raise ValueError("a CUPS queue name has letters, digits and _ . @ + - only, and no dash first "
+                         "(lpstat -p lists the queues)")
+    return value
+
+
+class Printer(Strict):
+    """One of the clinic's printers: `handouts print --printer` and the page's print button offer these."""
+
+    queue: Annotated[str, AfterValidator(_queue_name)] = Field(
+        description="the CUPS queue name, as `lpstat -p` lists it"
+    )
+    name: Text = Field(description="what a desk sees and picks, e.g. Front desk (ground floor)")
+
+
 class Config(Strict):
     """The whole handouts.yaml."""
 
     clinic: Clinic
     defaults: Defaults = Defaults()
     check: CheckSettings = CheckSettings()
+    printers: list[Printer] = Field([], description="the clinic's printers; the first is the default")
 
 
 def load_config(path: Path, root: Path | None = None) -> Config:
@@ -120,7 +139,21 @@ def load_config(path: Path, root: Path | None = None) -> Config:
         problem = asset_problem(config.clinic.logo, assets, root, current_limits(), "the logo")
         if problem:
             problems.append(doc.problem(("clinic", "logo"), problem))
+    problems.extend(_printer_problems(doc, config.printers))
     if problems:
         raise ContentError(problems)
     return config
+
+
+def _printer_problems(doc: yamlio.Document, printers: list[Printer]) -> list[Problem]:
+    """Return a problem for each printer queue or name given twice (a desk could not tell them apart)."""
+    problems: list[Problem] = []
+    seen: dict[str, set[str]] = {"queue": set(), "name": set()}
+    for index, printer in enumerate(printers):
+        for field in ("queue", "name"):
+            value = getattr(printer, field)
+            if value.casefold() in seen[field]:
+                problems.append(doc.problem(("printers", index, field), f"{value!r} is listed twice"))
+            seen[field].add(value.casefold())
+    return problems
 
