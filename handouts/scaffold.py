@@ -19,7 +19,9 @@ clinic:
   phone: (555) 010-0100                # printed on every page
   address: 1 Main Street, Your Town
   website: www.example.org
-  footer: Questions? Call us.          # one extra line at the foot of each page
+  # footer:                            # one extra line at the foot of each page, in each language
+  #   en: Questions? Call us.            # (handouts check warns about a language without one)
+  #   es: ¿Preguntas? Llámenos.
   colors:                              # quote colours: a bare # starts a comment
     primary: "#1d4e89"                 # headings, header rule, box borders
     accent: "#a61b1b"                  # the "get help now" box
