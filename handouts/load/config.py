@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -46,6 +47,19 @@ class Clinic(Strict):
         description="the clinic's page for each handout, printed as a QR code; may use {topic}, {kind} and {lang}",
     )
 
+
+    def footer_fallbacks(self, langs: Iterable[str]) -> tuple[list[str], str]:
+        """Return which of langs have no footer line of their own, and which line they print instead.
+
+        A single line counts as no line of its own for every language but English.
+        """
+        if self.footer is None:
+            return [], ""
+        if isinstance(self.footer, str):
+            return sorted(lang for lang in langs if lang.split("-")[0] != "en"), "the one line given for all languages"
+        missing = sorted(lang for lang in langs if lang not in self.footer and lang.split("-")[0] not in self.footer)
+        used = "en" if "en" in self.footer else next(iter(self.footer))
+        return missing, f"the {used} line"
 
     def footer_for(self, lang: str) -> str | None:
         """Return the footer line in lang, else in English, else the first one given."""
