@@ -42,12 +42,14 @@ OWN_KIND_TEMPLATE = """\
 KINDS = (*SHIPPED_KINDS, OWN_KIND)
 #: The block kinds this test knows how to fill; a new one (a figure...) must be added here.
 BLOCK_KINDS = {"p": "a paragraph", "ul": "bullets", "ol": "steps"}
+#: Block kinds that are records of their own (walked field by field): a picture.
+BLOCK_RECORDS = {"figure": "a picture"}
 
 
 def walk(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
     """Yield the path of every field under model: `sections[].blocks[].p`, `handouts.<kind>.title`."""
     if model is Block:
-        unknown = sorted(set(Block.model_fields) - {"lengths", *BLOCK_KINDS})
+        unknown = sorted(set(Block.model_fields) - {"lengths", *BLOCK_KINDS, *BLOCK_RECORDS})
         assert not unknown, (
             f"Block has new fields {unknown} this test cannot fill: add each block kind to BLOCK_KINDS and a block "
             f"of it to handout() in {Path(__file__).name} (a marker that must show in the PDF's text, or its alt text)"
@@ -122,6 +124,9 @@ def blocks(kind: str, name: str) -> list[dict[str, Any]]:
         {"p": mark(kind, f"{name}P")},
         {"ul": [mark(kind, f"{name}Ul1"), mark(kind, f"{name}Ul2")]},
         {"ol": [mark(kind, f"{name}Ol1"), mark(kind, f"{name}Ol2")]},
+        # A figure's caption and key sit in a narrow column beside the picture: short markers, unbroken.
+        {"figure": {"src": "zq.svg", "alt": mark(kind, f"{name}Alt"), "caption": f"Zq{kind[:2]}{name[0]}Cap",
+                    "key": [f"Zq{kind[:2]}{name[0]}K1", f"Zq{kind[:2]}{name[0]}K2"]}},
     ]
 
 
@@ -184,7 +189,8 @@ PRINTED: dict[str, tuple[str, str | None]] = {
         "title", "summary", "get_help_now.intro", "get_help_now.items", "get_help_now.note",
         "sections[].heading", "faq[].question", "call_today.intro", "call_today.items",
         "call_care_team.intro", "call_care_team.items", "questions.intro", "questions.items",
-        *(f"{parent}[].{name}" for parent in ("sections[].blocks", "faq[].answer") for name in BLOCK_KINDS),
+        *(f"{parent}[].{name}" for parent in ("sections[].blocks", "faq[].answer")
+          for name in (*BLOCK_KINDS, "figure.caption", "figure.key")),
     )},
 }
 
@@ -223,6 +229,10 @@ def marked(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (root / "data/assets").mkdir(parents=True)
+    (root / "data/assets/zq.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle cx="20" cy="20" r="15"/></svg>',
+        encoding="utf-8")
     (root / "templates/kinds").mkdir(parents=True)
     (root / f"templates/kinds/{OWN_KIND}.html").write_text(OWN_KIND_TEMPLATE, encoding="utf-8")
     return root
