@@ -340,7 +340,7 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
     \b
     Example:
       handouts packet sciatica:overview sciatica:faq kratom:caution --lang es -o paquete.pdf
-      handouts packet sciatica --lang es -o - | lp
+      handouts print sciatica:overview sciatica:faq --lang es --two-sided
     """
     from handouts import commands
     from handouts.errors import display_path
@@ -353,6 +353,128 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
         click.echo(f"wrote standard output ({count} handouts, {pages} pages)", err=True)
     else:
         click.echo(f"wrote {display_path(output)} ({count} handouts, {pages} pages)")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Any but this machine's own (loopback) needs --allow-remote and a token.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--allow-remote", is_flag=True, help="Allow listening on an address other computers can reach.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A file holding the access token staff enter once (or HANDOUTS_SERVE_TOKEN).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, envvar="HANDOUTS_SERVE_ALLOWED_HOSTS",
+              help="A host name the page answers to (Host header); repeat (default: localhost, 127.0.0.1, ::1).")
+@click.option("--public-url", envvar="HANDOUTS_SERVE_PUBLIC_URL",
+              help="The page's address behind a reverse proxy, e.g. https://handouts.clinic.example/.")
+@click.option("--frame-ancestor", "frame_ancestors", multiple=True,
+              help="An origin that may embed the page in a frame (an EHR), e.g. https://ehr.clinic.example.")
+@click.option("-j", "--jobs", "workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes that make handouts.")
+@click.option("--reviewed-only/--any-status", default=None,
+              help="Offer only reviewed handouts (default from handouts.yaml: defaults.reviewed_only).")
+@click.pass_context
+@reports_errors
+def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, token_file: Path | None,
+                  allowed_hosts: tuple[str, ...], public_url: str | None, frame_ancestors: tuple[str, ...],
+                  workers: int, reviewed_only: bool | None) -> None:
+    """Serve the front desk's web page: find, preview, personalize and download handouts.
+
+    \b
+    Examples:
+      handouts serve                      then open http://127.0.0.1:8765/
+      handouts serve --port 9000 --reviewed-only
+    """
+    import os
+
+    from handouts.errors import UsageError
+    from handouts.serve import Settings, is_loopback, run
+
+    token = os.environ.get("HANDOUTS_SERVE_TOKEN") or None
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise UsageError(f"--token-file {token_file}: {exc.strerror or exc}") from None
+    if not is_loopback(host):
+        if not allow_remote:
+            raise UsageError(f"--host {host} lets other computers reach the page; add --allow-remote if you mean it "
+                             "(and an access token), or run it behind a reverse proxy (see README: Front desk)")
+        if not token or len(token) < 16:
+            raise UsageError("--allow-remote needs an access token of at least 16 characters: "
+                             "HANDOUTS_SERVE_TOKEN or --token-file")
+    import re
+
+    for origin in frame_ancestors:
+        if not re.fullmatch(r"'self'|https?://[A-Za-z0-9*.-]+(:[0-9]{1,5})?", origin):
+            raise UsageError(f"--frame-ancestor {origin}: give an origin such as https://ehr.clinic.example, or 'self'")
+    if public_url is not None and not public_url.startswith(("https://", "http://")):
+        raise UsageError(f"--public-url {public_url}: give the whole address, e.g. https://handouts.clinic.example/")
+    ws = _workspace(ctx)
+    settings = Settings(host=host, port=port, allowed_hosts=tuple(h.lower() for h in allowed_hosts),
+                        public_url=public_url, token=token, frame_ancestors=frame_ancestors, workers=workers,
+                        reviewed_only=reviewed_only, debug=(ctx.find_root().obj or {}).get("debug", False))
+    run(ws.root, settings)
+@main.command("print")
+@click.argument("items", nargs=-1)
+@click.option("-d", "--printer", help="A CUPS queue, or a printer's name from handouts.yaml "
+                                      "(default: the first listed there, else the server's default).")
+@click.option("-n", "--copies", type=click.IntRange(1, 99), default=1, show_default=True, help="How many copies.")
+@click.option("--two-sided/--one-sided", default=False, help="Print on both sides (long edge) or one.  [default: one]")
+@click.option("--lang", default="en", show_default=True, help="Language code (BCP 47).")
+@click.option("-l", "--length", default="standard", show_default=True, help="brief, standard or detailed.")
+@click.option("-p", "--paper", help="letter or a4 (default from handouts.yaml).")
+@click.option("--large-print", is_flag=True, help="Large print for low vision.")
+@click.option("--patient-name", help="Print the patient's name in the 'For you' box (never stored).")
+@click.option("--clinician", help="Print the clinician's name in the 'For you' box.")
+@click.option("--follow-up", type=click.DateTime(formats=["%Y-%m-%d"]), help="Follow-up date, YYYY-MM-DD.")
+@click.option("--note", help="A short note for the patient in the 'For you' box.")
+@click.option("--user", help="Who prints, for the print log (default: the OS user).")
+@click.option("--wait", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True, metavar="SECONDS",
+              help="How long to wait for a handout with patient fields to print before purging it.")
+@click.option("--purge", "purge_job", metavar="QUEUE-ID",
+              help="Only purge one finished job from the server (what to do when a print was still pending).")
+@click.option("--reviewed-only/--any-status", default=None,
+              help="Refuse the print if any part is not fully reviewed (default from handouts.yaml).")
+@click.pass_context
+@reports_errors
+def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | None, copies: int, two_sided: bool,
+                  lang: str, length: str, paper: str | None, large_print: bool, patient_name: str | None,
+                  clinician: str | None, follow_up: datetime | None, note: str | None, user: str | None,
+                  wait: float, purge_job: str | None, reviewed_only: bool | None) -> None:
+    """Print a handout or a packet on a CUPS printer, and log it.
+
+    ITEMS are topic:kind (one handout) or several, or a topic (all its kinds), for a packet.
+    The job's title holds only catalog names. A handout with patient fields is waited for
+    and then purged from the print server, so nothing of the patient stays behind.
+
+    \b
+    Examples:
+      handouts print sciatica:overview --lang es --large-print -d FrontDesk
+      handouts print sciatica:overview -l brief --lang es --patient-name "Ana Ruiz" -n 2 --two-sided
+      handouts print sciatica:overview sciatica:faq kratom:caution --lang es --two-sided
+      handouts print --purge FrontDesk-12
+    """
+    from handouts import commands
+    from handouts.compose.personal import Personal
+    from handouts.errors import UsageError
+
+    if purge_job:
+        if items:
+            raise UsageError("--purge names a job to purge; print and purge in separate commands")
+        if commands.purge_print_job(purge_job):
+            click.echo(f"purged job {purge_job}")
+        else:
+            click.echo(f"the print server has no job {purge_job}: nothing of it is left to purge")
+        return
+    if not items:
+        raise UsageError("name a handout to print, e.g. sciatica:overview")
+    personal = Personal(patient_name, clinician, follow_up.date() if follow_up else None, note)
+    done = commands.print_(_workspace(ctx), items, lang=lang, length=length, paper=paper, large_print=large_print,
+                           personal=personal or None, printer=printer, copies=copies, two_sided=two_sided,
+                           user=user, reviewed_only=reviewed_only, wait=wait)
+    what = {"purged": "printed and purged from the print server", "sent": "sent"}[done.outcome]
+    click.echo(f"job {done.job}: \"{done.title}\", {done.pages} page{'s' if done.pages != 1 else ''} x "
+               f"{done.copies}: {what}")
 
 
 @main.command("init")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from handouts.cache import version_id
 from handouts.errors import HandoutsError, UsageError
 from handouts.jobs.planning import Job, Report, Result, only_reviewed, plan
 from handouts.load.workspace import Workspace
@@ -22,6 +23,8 @@ from handouts.vocabulary import DEFAULT_BRAND
 if TYPE_CHECKING:
     from handouts.check.quality import CheckReport
     from handouts.compose.personal import Personal
+    from handouts.printing.cups import Cups
+    from handouts.printing.send import Printed
 
 WorkspaceLike = Workspace | str | os.PathLike[str] | None
 OnResult = Callable[[Result], None]
@@ -224,6 +227,94 @@ def packet(
     _warn_styles(ws, on_warning)
     pages = make_packet(Builder(ws), kept, out)
     return Report(results=[Result(job, out) for job in kept]), pages
+
+
+def print_(
+    workspace: WorkspaceLike,
+    items: Sequence[str],
+    *,
+    lang: str = "en",
+    length: str = "standard",
+    paper: str | None = None,
+    large_print: bool = False,
+    personal: Personal | None = None,
+    printer: str | None = None,
+    copies: int = 1,
+    two_sided: bool = False,
+    user: str | None = None,
+    reviewed_only: bool | None = None,
+    wait: float = 120.0,
+    brand: str = DEFAULT_BRAND,
+    cups: Cups | None = None,
+) -> Printed:
+    """Print one handout (ITEMS: one "topic:kind") or a packet (several, or a whole "topic") on a CUPS queue.
+
+    The printer is checked before anything is made; the PDF goes to lp's standard input and is never
+    a file here. The job's title holds catalog names only. A handout with patient fields is waited
+    for (up to wait seconds) and then purged from the server's spool; every print appends rows to
+    the workspace's print log (who, what, which version, when, which printer, how many copies).
+    The review gate refuses the whole print if any part is a draft, as for packets.
+    """
+    from handouts.jobs.packet import join_packet, parse_item
+    from handouts.jobs.pipeline import Builder, render_bounded
+    from handouts.limits import current
+    from handouts.printing.cups import Cups as Client
+    from handouts.printing.send import choose_queue, send
+
+    current()
+    ws = open_workspace(workspace)
+    if not 1 <= copies <= 99:
+        raise UsageError(f"--copies {copies}: give 1 to 99")
+    if wait <= 0:
+        raise UsageError(f"--wait {wait:g}: give a number of seconds above 0")
+    client = cups or Client()
+    client.require_server()  # no CUPS, a missing queue, a stopped printer: said before any work
+    queue = choose_queue(ws.config.printers, printer, client)
+    client.require_ready(queue)
+    jobs: list[Job] = []
+    for item in items:
+        topic, kind = parse_item(item)
+        jobs.extend(plan(ws, [topic], [kind] if kind else [], [length], [lang], [paper] if paper else [],
+                         (large_print,), validated=True))
+    if not jobs:
+        raise UsageError("name at least one handout, e.g. sciatica:overview")
+    if personal and len(jobs) != 1:
+        raise UsageError("patient fields print on one handout: name one topic:kind, not a packet")
+    jobs = _with_brand(jobs, brand)
+    kept, refused = gate(ws, jobs, reviewed_only)
+    if refused:
+        raise RefusedError(refused)
+    builder = Builder(ws)
+    versions = [version_id(builder.keys.key(job)) for job in kept]
+    if len(kept) == 1:
+        rendered = render_bounded(builder, kept[0], personal or None)
+        pdf, pages = rendered.pdf, rendered.pages
+    else:
+        pdf, pages = join_packet(builder, kept)
+    return send(ws.root, kept, pdf, pages, versions, queue=queue, copies=copies,
+                sides="two-sided-long-edge" if two_sided else "one-sided", personal=bool(personal), user=user,
+                wait=wait, cups=client, packet=" ".join(items) if len(kept) > 1 else "")
+
+
+def purge_print_job(job: str, cups: Cups | None = None) -> bool:
+    """Purge one finished job (QUEUE-ID) from the CUPS server: what to do when a personal print was pending.
+
+    Return False when the server has no such job (already purged): nothing is left to remove.
+    """
+    from handouts.printing.cups import Cups as Client
+    from handouts.printing.cups import PrintError
+    from handouts.printing.send import parse_job
+
+    submitted = parse_job(job)
+    client = cups or Client()
+    client.require_server()
+    if not client.known(submitted):
+        return False
+    if client.pending(submitted):
+        raise PrintError(f"job {submitted} has not finished printing; purge it once it has, or cancel it "
+                         f"first with: cancel {submitted.job_id}")
+    client.purge(submitted)
+    return True
 
 
 def check(

@@ -18,9 +18,11 @@ clinic:
   logo: logo.svg                       # a file in data/assets/ (SVG, PNG or JPEG); remove the line for none
   logo_alt: Your Clinic Name logo      # read aloud by screen readers
   phone: (555) 010-0100                # printed on every page
-  address: 1 Main Street, Your Town
+  address: 1 Main Street, Your Town    # printed on every page
   website: www.example.org
-  footer: Questions? Call us.          # one extra line at the foot of each page
+  # footer:                            # one extra line at the foot of each page, in each language
+  #   en: Questions? Call us.            # (handouts check warns about a language without one)
+  #   es: ¿Preguntas? Llámenos.
   colors:                              # quote colours: a bare # starts a comment
     primary: "#1d4e89"                 # headings, header rule, box borders
     accent: "#a61b1b"                  # the "get help now" box

@@ -13,7 +13,7 @@ import pytest
 from handouts.check.quality import run_checks
 from handouts.load.workspace import Workspace
 
-from .conftest import EN, ES, TOPIC
+from .conftest import AR, CONFIG, EN, ES, TOPIC
 
 TODAY = date(2026, 11, 25)
 
@@ -130,6 +130,46 @@ def test_insecure_source_url_is_a_warning(write_workspace):
     root = write_workspace({"data/topics/test/topic.yaml": TOPIC.replace("https://www.nhs.uk", "http://www.nhs.uk")})
     assert findings(root, level="warning") == [
         ("sources", "warning", "test", "source URL is not https: http://www.nhs.uk/conditions/sciatica/"),
+    ]
+
+
+def _footer_findings(write_workspace, footer: str, *, translations: bool = True):
+    files = {"handouts.yaml": CONFIG + footer}
+    if translations:
+        files |= {"data/topics/test/es.yaml": ES, "data/topics/test/ar.yaml": AR}
+    root = write_workspace(files, root=write_workspace().parent / f"ws-{len(footer)}-{translations}")
+    return [f for f in findings(root) if f[3].startswith("clinic.footer")]
+
+
+def test_footer_that_falls_back_to_another_language_is_a_warning(write_workspace):
+    footer = "  footer:\n    en: Call us any time.\n    fr: Appelez-nous.\n"
+    assert _footer_findings(write_workspace, footer) == [
+        ("branding", "warning", "brand", "clinic.footer: no text for ar, es; those handouts print the en line"),
+    ]
+
+
+def test_footer_without_english_names_the_line_printed_instead(write_workspace):
+    footer = "  footer:\n    es: Llámenos.\n"
+    assert _footer_findings(write_workspace, footer) == [
+        ("branding", "warning", "brand", "clinic.footer: no text for ar, en; those handouts print the es line"),
+    ]
+
+
+def test_one_footer_line_for_all_languages_is_a_warning_when_there_are_translations(write_workspace):
+    footer = "  footer: Call us any time.\n"
+    assert _footer_findings(write_workspace, footer) == [(
+        "branding", "warning", "brand",
+        "clinic.footer: no text for ar, es; those handouts print the one line given for all languages",
+    )]
+    assert _footer_findings(write_workspace, footer, translations=False) == [
+        ("branding", "ok", "brand", "clinic.footer has a line in every language"),
+    ]
+
+
+def test_footer_with_every_language_is_ok(write_workspace):
+    footer = "  footer:\n    en: Call us.\n    es: Llámenos.\n    ar: اتصل بنا.\n"
+    assert _footer_findings(write_workspace, footer) == [
+        ("branding", "ok", "brand", "clinic.footer has a line in every language"),
     ]
 
 

@@ -124,6 +124,9 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
                       "{en: https://www.nhs.uk/conditions/sciatica/}"]),
     "handouts-empty": ({E: "language: en\nhandouts: {}\n"},
                        [f"error: {E}:2: handouts: add at least one kind of handout"]),
+    "printers-scalar": ({HY: CONFIG + "printers: front-desk\n"},
+                        [f"error: {HY}:4: printers: expected a list of printers on the lines below, each starting "
+                         'with "- ", like "- queue: front-desk"']),
     "footer-number": (_clinic("  footer: 3\n"),
                       [f"error: {HY}:4: clinic.footer: expected one line of text, or one line per language, like "
                        "{en: Call us., es: Llámenos.}"]),
@@ -340,7 +343,7 @@ def _kind(tp: Any) -> str | None:
         if len(forms) > 1:
             return "either"
         tp, top = forms[0], get_origin(forms[0])
-    if top is tuple:
+    if top in (tuple, list):
         return "list"
     if top is dict:
         return "mapping"

@@ -103,7 +103,7 @@ def run_checks(
         _check_readability(report, topic, settings)
         _check_review(report, topic, today, settings.review_warning_days)
         _check_sources(report, topic)
-    _check_brand(report, workspace)
+    _check_brand(report, workspace, chosen)
     _check_styles(report, workspace)
     _check_glyphs(report, workspace, chosen)
     if render:
@@ -190,7 +190,7 @@ def _check_sources(report: CheckReport, topic: Topic) -> None:
                    f"{len(unopened)} sources have no accessed date: a reviewer must open them ({', '.join(unopened)})")
 
 
-def _check_brand(report: CheckReport, workspace: Workspace) -> None:
+def _check_brand(report: CheckReport, workspace: Workspace, topics: Sequence[Topic]) -> None:
     from handouts.render.glyphs import declared_fonts, font_problem
 
     clinic = workspace.config.clinic
@@ -201,6 +201,13 @@ def _check_brand(report: CheckReport, workspace: Workspace) -> None:
             report.add("branding", "error", "brand", f"logo data/assets/{clinic.logo}: {problem}")
         else:
             report.add("branding", "ok", "brand", f"logo data/assets/{clinic.logo} is a readable image")
+    if clinic.footer is not None:
+        missing, instead = clinic.footer_fallbacks({lang for topic in topics for lang in topic.languages})
+        if missing:
+            report.add("branding", "warning", "brand",
+                       f"clinic.footer: no text for {', '.join(missing)}; those handouts print {instead}")
+        else:
+            report.add("branding", "ok", "brand", "clinic.footer has a line in every language")
     style_dirs = workspace.search_path("styles")
     families = declared_fonts(style_dirs)
     # a family fonts.css does not declare is a config error (handouts.load.config): not met here
@@ -278,7 +285,7 @@ def language_texts(workspace: Workspace, topics: Sequence[Any], lang: str) -> li
     if isinstance(catalog, CatalogTranslations):  # English has no catalog: its strings are the templates'
         texts.extend(catalog.strings())
     clinic = workspace.config.clinic
-    texts.extend(t for t in (clinic.name, clinic.phone, clinic.website, clinic.footer_for(lang)) if t)
+    texts.extend(t for t in (clinic.name, clinic.phone, clinic.address, clinic.website, clinic.footer_for(lang)) if t)
     return texts
 
 

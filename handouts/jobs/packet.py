@@ -39,6 +39,17 @@ def make_packet(builder: Builder, jobs: Sequence[Job], target: Path) -> int:
 
     target "-" writes the packet to standard output.
     """
+    data, pages = join_packet(builder, jobs)
+    if str(target) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(target, data)
+    return pages
+
+
+def join_packet(builder: Builder, jobs: Sequence[Job]) -> tuple[bytes, int]:
+    """Return the packet of jobs as PDF bytes in memory, and its pages (the web page's packets)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject, TextStringObject
 
@@ -64,9 +75,4 @@ def make_packet(builder: Builder, jobs: Sequence[Job], target: Path) -> int:
     writer.root_object[NameObject("/Lang")] = TextStringObject(jobs[0].lang)
     buffer = io.BytesIO()
     writer.write(buffer)
-    if str(target) == "-":
-        sys.stdout.buffer.write(buffer.getvalue())
-        sys.stdout.buffer.flush()
-    else:
-        write_atomic(target, buffer.getvalue())
-    return len(writer.pages)
+    return buffer.getvalue(), len(writer.pages)

@@ -142,16 +142,17 @@ class Builder:
             return Result(job, error=_without_patient_fields(failure(exc), personal))
 
 
-def render_bounded(builder: Builder, job: Job) -> Rendered:
+def render_bounded(builder: Builder, job: Job, personal: Personal | None = None) -> Rendered:
     """Make one handout's PDF in memory under the time limit (for packets, which join parts in
-    memory); any failure is raised as one HandoutsError line naming the part."""
+    memory, and printing); any failure is raised as one HandoutsError line naming the part, with
+    no patient field in it."""
     try:
         with deadline(current_limits()):
-            return builder.render(job)
+            return builder.render(job, personal)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - said as one line, like a failed handout
-        raise HandoutsError(f"{job}: {failure(exc)}") from None
+        raise HandoutsError(f"{job}: {_without_patient_fields(failure(exc), personal)}") from None
 
 
 def _without_patient_fields(message: str, personal: Personal | None) -> str:

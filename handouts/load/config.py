@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StringConstraints, ValidationError
 
 from handouts.errors import ContentError, Problem
 from handouts.limits import current as current_limits
@@ -16,6 +16,7 @@ from handouts.load.explain import validation_problems
 from handouts.load.images import asset_problem
 from handouts.load.model import LanguageCode, Strict, Text
 from handouts.names import did_you_mean
+from handouts.printing.cups import QUEUE_PATTERN
 from handouts.vocabulary import Paper
 
 _HEX = re.compile(r"^#?[0-9a-fA-F]{6}$")
@@ -66,6 +67,19 @@ class Clinic(Strict):
         description="the clinic's page for each handout, printed as a QR code; may use {topic}, {kind} and {lang}",
     )
 
+
+    def footer_fallbacks(self, langs: Iterable[str]) -> tuple[list[str], str]:
+        """Return which of langs have no footer line of their own, and which line they print instead.
+
+        A single line counts as no line of its own for every language but English.
+        """
+        if self.footer is None:
+            return [], ""
+        if isinstance(self.footer, str):
+            return sorted(lang for lang in langs if lang.split("-")[0] != "en"), "the one line given for all languages"
+        missing = sorted(lang for lang in langs if lang not in self.footer and lang.split("-")[0] not in self.footer)
+        used = "en" if "en" in self.footer else next(iter(self.footer))
+        return missing, f"the {used} line"
 
     def footer_for(self, lang: str) -> str | None:
         """Return the footer line in lang, else in English, else the first one given."""
@@ -119,12 +133,29 @@ class CheckSettings(Strict):
     hardest_sentences: int = Field(3, ge=0, le=20, description="how many hard sentences to list")
 
 
+def _queue_name(value: str) -> str:
+    if not re.match(QUEUE_PATTERN, value):
+        raise ValueError("a CUPS queue name has letters, digits and _ . @ + - only, and no dash first "
+                         "(lpstat -p lists the queues)")
+    return value
+
+
+class Printer(Strict):
+    """One of the clinic's printers: `handouts print --printer` and the page's print button offer these."""
+
+    queue: Annotated[str, AfterValidator(_queue_name)] = Field(
+        description="the CUPS queue name, as `lpstat -p` lists it"
+    )
+    name: Text = Field(description="what a desk sees and picks, e.g. Front desk (ground floor)")
+
+
 class Config(Strict):
     """The whole handouts.yaml."""
 
     clinic: Clinic
     defaults: Defaults = Defaults()
     check: CheckSettings = CheckSettings()
+    printers: list[Printer] = Field([], description="the clinic's printers; the first is the default")
 
 
 def load_config(path: Path, root: Path | None = None, fonts: Sequence[str] | None = None) -> Config:
@@ -149,6 +180,7 @@ def load_config(path: Path, root: Path | None = None, fonts: Sequence[str] | Non
         problem = asset_problem(config.clinic.logo, assets, root, current_limits(), "the logo")
         if problem:
             problems.append(doc.problem(("clinic", "logo"), problem))
+    problems.extend(_printer_problems(doc, config.printers))
     if problems:
         raise ContentError(problems)
     return config
@@ -162,4 +194,17 @@ def _font_problem(doc: yamlio.Document, fonts: Sequence[str] | None) -> Problem 
         return None
     hint = did_you_mean(font, fonts) or (f"; the families there are {', '.join(fonts)}" if fonts else "")
     return doc.problem(("clinic", "font"), f"'{font}' is not a font family in styles/fonts.css{hint}")
+
+
+def _printer_problems(doc: yamlio.Document, printers: list[Printer]) -> list[Problem]:
+    """Return a problem for each printer queue or name given twice (a desk could not tell them apart)."""
+    problems: list[Problem] = []
+    seen: dict[str, set[str]] = {"queue": set(), "name": set()}
+    for index, printer in enumerate(printers):
+        for field in ("queue", "name"):
+            value = getattr(printer, field)
+            if value.casefold() in seen[field]:
+                problems.append(doc.problem(("printers", index, field), f"{value!r} is listed twice"))
+            seen[field].add(value.casefold())
+    return problems
 

@@ -41,6 +41,7 @@ LISTS: dict[str, tuple[str, str]] = {
     "sections": ("section", '"- id: what-helps"'),
     "faq": ("question", '"- id: bed-rest"'),
     "sources": ("source", '"- title: Sciatica"'),
+    "printers": ("printer", '"- queue: front-desk"'),
 }
 
 #: Every mapping field that is not a model: what one entry is called, and what the mapping holds.

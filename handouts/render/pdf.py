@@ -14,11 +14,13 @@ from urllib.parse import unquote, urlsplit
 
 from handouts.errors import HandoutsError, RenderError, display_path
 from handouts.files import contained
-from handouts.render import tounicode
+from handouts.render import breaks, tounicode
 from handouts.render.glyphs import FONTS_CSS, font_faces
 
 #: Stylesheets every handout gets, looked up by name along the styles search path.
 STYLESHEETS = ("handout.css", "custom.css")
+#: How many times a handout is laid out again to keep headings with two lines (handouts.render.breaks).
+KEEP_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,16 @@ class Renderer:
         stylesheets = [*self.font_stylesheets(("*", *fonts)), *self.stylesheets]
         try:
             with self._watch() as problems:
-                document = weasyprint.HTML(
+                source = weasyprint.HTML(
                     string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=self.fetcher
-                ).render(stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True)
+                )
+                document = source.render(stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True)
+                # A heading left with a single line under it at the foot of a page: keep that line
+                # with the next and lay out again (a few times at most: each pass moves lines down).
+                for _ in range(KEEP_PASSES):
+                    if not breaks.keep_with_next(document):
+                        break
+                    document = source.render(stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True)
         except weasyprint.urls.FatalURLFetchingError as exc:
             raise RenderError(str(exc.__cause__ or exc)) from None
         if problems:

@@ -1,0 +1,42 @@
+"""`handouts serve`: the front desk's local web page, a door on the one engine with its own worker pool."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from handouts.serve.security import Settings, is_loopback
+
+__all__ = ["Settings", "is_loopback", "run"]
+
+
+def run(root: Path, settings: Settings) -> None:
+    """Start the worker pool, check the workspace, then serve until stopped (Ctrl-C or SIGTERM)."""
+    import uvicorn
+
+    from handouts.serve.app import create_app
+    from handouts.serve.engine import Engine
+    from handouts.serve.pool import RenderPool
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # created first, from a fork server, while this process has no other thread: workers are never
+    # forked from the threaded server
+    pool = RenderPool(root, settings.workers)
+    try:
+        engine = Engine(root, pool, settings.reviewed_only)
+        state, _keys = engine.current()  # a workspace with errors is reported now, as by every command
+        pool.warm(state.stamp)
+        shown = settings.public_url or f"http://{_url_host(settings.host)}:{settings.port}/"
+        print(f"handouts: serving {root} at {shown} with {pool.size} worker processes and one for page images "
+              f"({'reviewed handouts only' if state.reviewed_only else 'drafts marked'}); Ctrl-C stops",
+              file=sys.stderr, flush=True)
+        uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info",
+                    server_header=False, proxy_headers=False, timeout_keep_alive=5, limit_concurrency=200,
+                    h11_max_incomplete_event_size=32 * 1024)
+    finally:
+        pool.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
