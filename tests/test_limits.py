@@ -202,7 +202,7 @@ def test_a_workspace_cannot_raise_its_limits(run, write_workspace, tmp_path):
     ws = write_workspace({"handouts.yaml": "clinic:\n  name: Test Clinic\nlimits:\n  seconds_per_handout: 9999\n"})
     result = run("-w", ws, *ONE, "-o", tmp_path / "x.pdf")
     assert result.exit_code == 1
-    assert errors(result) == ["error: handouts.yaml:3: limits: unknown field; the fields here are clinic, defaults, check"]
+    assert errors(result) == ["error: handouts.yaml:3: limits: unknown field; the fields here are clinic, defaults, check, printers"]
 
 
 def test_a_bad_limit_in_the_environment_is_a_usage_error(run, write_workspace, tmp_path, monkeypatch):
