@@ -151,13 +151,16 @@ def _updated(found: list[Found]) -> str:
 
 
 def _subtitle(asked: Ask, found: list[Found]) -> str:
-    system = SYSTEMS.get(asked.system, "an unknown code system")
     if not asked.code:
-        return "No diagnosis code in the request (mainSearchCriteria.v.c)."
+        return "No usable diagnosis code in the request (mainSearchCriteria.v.c)."
     if not asked.recipient:
         return "Handouts for patients and their clinicians only (informationRecipient PAT or PROV)."
+    if asked.system == SNOMEDCT:
+        return f"0 handouts for SNOMED CT {asked.code} (no topic lists SNOMED CT codes yet)"
+    if asked.system != ICD10CM:
+        return f"0 handouts for {asked.code}: this server answers ICD-10-CM codes ({ICD10CM})"
     whom = " (patient handouts, to give to your patient)" if asked.recipient == "PROV" else ""
-    return f"{len(found)} handout{'' if len(found) == 1 else 's'} for {system} {asked.code}{whom}"
+    return f"{len(found)} handout{'' if len(found) == 1 else 's'} for ICD-10-CM {asked.code}{whom}"
 
 
 def as_dict(asked: Ask, found: list[Found], clinic: str, base: str) -> dict[str, Any]:
