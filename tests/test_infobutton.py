@@ -88,6 +88,7 @@ def feed(response: httpx.Response) -> ET.Element:
         assert len(root.findall(f"{A}{name}")) == 1, name
         assert (root.findtext(f"{A}{name}") or "").strip(), name
     assert (root.findtext(f"{A}author/{A}name") or "").strip()  # no entry has its own author
+    assert [link.get("href") for link in root.findall(f"{A}link[@rel='self']")] == [root.findtext(f"{A}id")]
     for entry in root.findall(f"{A}entry"):
         for name in ("title", "id", "updated", "summary"):  # summary: the content is not inline
             assert len(entry.findall(f"{A}{name}")) == 1, name

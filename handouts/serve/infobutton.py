@@ -188,11 +188,13 @@ def as_dict(asked: Ask, found: list[Found], clinic: str, base: str) -> dict[str,
                         "preview": f.preview},
         })
     query = asked.query()
+    own = f"{base}/infobutton?{urlencode(query)}"
     return {"feed": {
         "title": f"Patient handouts from {clinic}",
         "subtitle": _subtitle(asked, found),
         "author": {"name": clinic},
-        "id": f"{base}/infobutton?{urlencode(query)}",
+        "id": own,
+        "link": [{"href": own, "rel": "self"}],
         "updated": _updated(found),
         "lang": "en",  # the feed's own words; each entry has its language
         "category": [{"scheme": k, "term": v} for k, v in query.items()],
@@ -216,6 +218,7 @@ def atom(data: dict[str, Any]) -> bytes:
     sub(feed, "subtitle", feed_data["subtitle"], type="text")
     sub(sub(feed, "author"), "name", feed_data["author"]["name"])
     sub(feed, "id", feed_data["id"])
+    sub(feed, "link", href=feed_data["link"][0]["href"], rel="self")
     sub(feed, "updated", feed_data["updated"])
     for category in feed_data["category"]:
         sub(feed, "category", scheme=category["scheme"], term=category["term"])
