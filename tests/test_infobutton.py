@@ -180,6 +180,13 @@ def test_codes_match_with_or_without_the_dot_and_up_the_hierarchy(served: tuple[
     assert ("sciatica", "overview", "en") in found  # listed as M54.3: found for a code below it
 
 
+@pytest.mark.parametrize("query", ["M54.31", "M5431"])
+def test_the_pages_search_also_finds_a_topic_listing_a_code_above(served: tuple[Server, Path, Path],
+                                                                 query: str) -> None:
+    page = httpx.get(f"{served[0].url}/", params={"q": query}, timeout=30)
+    assert "topic=sciatica&amp;kind=overview" in page.text and "topic=kratom&amp;kind=caution" in page.text
+
+
 def test_a_category_above_every_listed_code_finds_nothing(served: tuple[Server, Path, Path]) -> None:
     # a topic about M54.3 or M54.31 is narrower than M54 (dorsalgia): not offered for it
     assert entries(feed(ask(served[0], mainSearchCriteria_v_c="M54", mainSearchCriteria_v_cs=ICD))) == []
