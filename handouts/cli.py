@@ -372,17 +372,20 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
               help="Worker processes that make handouts.")
 @click.option("--reviewed-only/--any-status", default=None,
               help="Offer only reviewed handouts (default from handouts.yaml: defaults.reviewed_only).")
+@click.option("--open-infobutton", is_flag=True,
+              help="With a token: answer /infobutton and its patient-free PDF links without it (for EHR links).")
 @click.pass_context
 @reports_errors
 def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, token_file: Path | None,
                   allowed_hosts: tuple[str, ...], public_url: str | None, frame_ancestors: tuple[str, ...],
-                  workers: int, reviewed_only: bool | None) -> None:
+                  workers: int, reviewed_only: bool | None, open_infobutton: bool) -> None:
     """Serve the front desk's web page: find, preview, personalize and download handouts.
 
     \b
     Examples:
       handouts serve                      then open http://127.0.0.1:8765/
       handouts serve --port 9000 --reviewed-only
+      an EHR's infobutton: http://127.0.0.1:8765/infobutton?mainSearchCriteria.v.c=M54.31&...
     """
     import os
 
@@ -412,7 +415,8 @@ def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, 
     ws = _workspace(ctx)
     settings = Settings(host=host, port=port, allowed_hosts=tuple(h.lower() for h in allowed_hosts),
                         public_url=public_url, token=token, frame_ancestors=frame_ancestors, workers=workers,
-                        reviewed_only=reviewed_only, debug=(ctx.find_root().obj or {}).get("debug", False))
+                        reviewed_only=reviewed_only, open_infobutton=open_infobutton,
+                        debug=(ctx.find_root().obj or {}).get("debug", False))
     run(ws.root, settings)
 @main.command("print")
 @click.argument("items", nargs=-1)

@@ -64,3 +64,32 @@ def test_frame_ancestors_are_origins(run) -> None:  # type: ignore[no-untyped-de
     assert result.output.splitlines()[-1] == (
         "error: --frame-ancestor https://ehr.example; script-src *: give an origin such as "
         "https://ehr.clinic.example, or 'self'")
+
+
+@pytest.mark.parametrize(("method", "path", "open_"), [("GET", "/infobutton", True), ("HEAD", "/infobutton", True),
+                                                       ("GET", "/pdf", True), ("POST", "/pdf", False),
+                                                       ("POST", "/infobutton", False), ("GET", "/pdfx", False),
+                                                       ("GET", "/infobutton/x", False), ("GET", "/preview", False),
+                                                       ("GET", "/handout", False), ("GET", "/", False)])
+def test_the_open_infobutton_setting_opens_two_gets_only(method: str, path: str, open_: bool) -> None:
+    from handouts.serve.security import Guard
+
+    scope = {"type": "http", "method": method, "path": path}
+    assert Guard(lambda *a: None, Settings(token="t" * 16, open_infobutton=True))._open_infobutton(scope) is open_  # type: ignore[arg-type,return-value]
+    assert Guard(lambda *a: None, Settings(token="t" * 16))._open_infobutton(scope) is False  # type: ignore[arg-type,return-value]
+
+
+def test_the_access_log_never_shows_an_infobutton_query() -> None:
+    import logging
+
+    from handouts.serve import quiet_access_log
+
+    def line(path: str) -> str:
+        record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                                   ("127.0.0.1:5000", "GET", path, "1.1", 200), None)
+        assert quiet_access_log(record) is True
+        return record.getMessage()
+
+    assert line("/infobutton?mainSearchCriteria.v.c=M54.31&age.v.v=83") == (
+        '127.0.0.1:5000 - "GET /infobutton?... HTTP/1.1" 200')
+    assert line("/pdf?topic=sciatica&kind=overview") == '127.0.0.1:5000 - "GET /pdf?topic=sciatica&kind=overview HTTP/1.1" 200'

@@ -31,11 +31,26 @@ def run(root: Path, settings: Settings) -> None:
         print(f"handouts: serving {root} at {shown} with {pool.size} worker processes and one for page images "
               f"({'reviewed handouts only' if state.reviewed_only else 'drafts marked'}); Ctrl-C stops",
               file=sys.stderr, flush=True)
-        uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info",
-                    server_header=False, proxy_headers=False, timeout_keep_alive=5, limit_concurrency=200,
-                    h11_max_incomplete_event_size=32 * 1024)
+        config = uvicorn.Config(create_app(settings, engine), host=settings.host, port=settings.port,
+                                log_level="info", server_header=False, proxy_headers=False, timeout_keep_alive=5,
+                                limit_concurrency=200, h11_max_incomplete_event_size=32 * 1024)
+        logging.getLogger("uvicorn.access").addFilter(quiet_access_log)  # after the Config set up logging
+        uvicorn.Server(config).run()
     finally:
         pool.close()
+
+
+def quiet_access_log(record: logging.LogRecord) -> bool:
+    """Keep an access log line, without the query of an /infobutton request.
+
+    An EHR's infobutton request carries a diagnosis code and may carry the patient's age and
+    gender (the guide's patient context): together with the time, that is about a patient, so
+    it is never written. Other paths' queries name only handouts (or a search's words).
+    """
+    args = record.args
+    if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and args[2].startswith("/infobutton?"):
+        record.args = (*args[:2], "/infobutton?...", *args[3:])
+    return True
 
 
 def _url_host(host: str) -> str:

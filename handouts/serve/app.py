@@ -174,6 +174,24 @@ def create_app(settings: Settings, engine: Engine) -> Any:
                             secure=settings.secure_cookies)
         return response
 
+    async def infobutton(request: Request) -> Response:
+        """Answer an EHR's HL7 Infobutton request (handouts.serve.infobutton): Atom, JSON or a page."""
+        from handouts.serve import infobutton as ib
+
+        asked = ib.ask(request.query_params)
+        now = state()
+        base = (settings.public_url or str(request.base_url)).rstrip("/")
+        found = ib.find(engine, now, asked, base)
+        data = ib.as_dict(asked, found, now.workspace.config.clinic.name, base)
+        if asked.response == "json":
+            return JSONResponse(data)
+        if asked.response == "html":
+            return page(request, "infobutton.html", feed=data["feed"], found=found, asked=asked,
+                        reviewed_only=now.reviewed_only)
+        kind = request.query_params.get("knowledgeResponseType", "").strip().lower()
+        media = kind if kind in ("text/xml", "application/xml") else "application/atom+xml"
+        return Response(ib.atom(data), media_type=f"{media}; charset=utf-8")
+
     async def health(request: Request) -> Response:
         try:
             now = state()
@@ -232,10 +250,11 @@ def create_app(settings: Settings, engine: Engine) -> Any:
         Route("/packet", packet_post, methods=["POST"]),
         Route("/sign-in", sign_in_get, methods=["GET"]),
         Route("/sign-in", sign_in_post, methods=["POST"]),
+        Route("/infobutton", infobutton, methods=["GET"]),
         Route("/health", health),
         Route("/static/{name}", static),
         Route("/fonts/{name}", font),
-        # issue 17 (print to a CUPS printer) and issue 18 (the EHR's infobutton) add their routes here
+        # issue 17 (print to a CUPS printer) adds its routes here
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: failed, HTTPException: failed,
                                                        HandoutsError: failed, BodyTooLarge: failed})

@@ -63,6 +63,8 @@ class Entry:
     languages: tuple[Language, ...]
     text: str  # every title and sentence of every language, folded, for word search
     titles: Mapping[str, str] = field(default_factory=dict)
+    summaries: Mapping[str, str] = field(default_factory=dict)
+    updated: str = ""  # the topic's updated_on, ISO
 
     @property
     def draft(self) -> bool:
@@ -115,11 +117,12 @@ def _index(workspace: Workspace) -> list[Entry]:
         for kind in topic.kinds:
             titles = {lang: topic.handout(kind, lang).title for lang in topic.languages if kind in
                       topic.languages[lang].handouts}
+            summaries = {lang: topic.handout(kind, lang).summary for lang in titles}
             text = " ".join(s for lang in topic.languages
                             for s in _strings(topic.handout(kind, lang).model_dump(mode="json")))
             entries.append(Entry(topic.id, kind, titles.get("en") or titles[source], tuple(topic.meta.codes),
                                  topic.meta.review.status, tuple(languages), _fold(f"{topic.id} {kind} {text}"),
-                                 titles))
+                                 titles, summaries, topic.meta.updated_on.isoformat()))
     return entries
 
 
@@ -257,6 +260,24 @@ class Engine:
                 return by_code
         words = _fold(query).split()
         return [e for e in entries if all(word in e.text for word in words)]
+
+    def for_code(self, state: State, code: str) -> list[Entry]:
+        """Return the handouts for an ICD-10-CM code, dot or not: those listing it or a code above it.
+
+        ICD-10-CM is a prefix hierarchy (M54 > M54.3 > M54.31), so a topic that lists M54.3 is
+        about every code below it; a request for M54.31 finds it. A topic listing only codes
+        below the one asked (M54.31 for a request of M54) is not returned: it may be about
+        something narrower than the patient's problem. The most specific match comes first.
+        """
+        if not _CODE.match(code.strip()):
+            return []
+        wanted = code_key(code)
+        found = []
+        for entry in self.offered(state):
+            depth = max((len(code_key(c)) for c in entry.codes if wanted.startswith(code_key(c))), default=0)
+            if depth:
+                found.append((-depth, entry))
+        return [entry for _depth, entry in sorted(found, key=lambda pair: pair[0])]
 
     # --- choices from a request, checked against the catalog ---
 

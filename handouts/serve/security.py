@@ -3,7 +3,8 @@
 An ASGI middleware (no framework needed to read it): a request whose Host header is not one of the
 allowed hosts is refused (a page on 127.0.0.1 is otherwise open to DNS rebinding); a body over the
 limit is refused before it is read whole; with an access token, a request without the sign-in
-cookie gets 401 (except the sign-in page, the page's own CSS, JS and fonts, and /health); every
+cookie gets 401 (except the sign-in page, the page's own CSS, JS and fonts, and /health; and, with
+the open_infobutton setting, GET /infobutton and the patient-free PDFs of GET /pdf); every
 response carries a Content-Security-Policy with frame-ancestors, X-Content-Type-Options and the
 rest. CSRF tokens and the Origin check of POSTs are here too.
 """
@@ -29,6 +30,9 @@ ACCESS_COOKIE = "handouts_access"
 CSRF_COOKIE = "handouts_csrf"
 #: Paths open without the access token: signing in, and what the sign-in page itself loads.
 OPEN_PREFIXES = ("/sign-in", "/static/", "/fonts/", "/health")
+#: Paths open without the access token with Settings.open_infobutton, GET only: an EHR's link cannot
+#: send the token, and these answer with the catalog and patient-free PDFs, never patient data.
+INFOBUTTON_PATHS = ("/infobutton", "/pdf")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -46,6 +50,8 @@ class Settings:
     max_body: int = 64 * 1024
     reviewed_only: bool | None = None
     debug: bool = False
+    #: Answer /infobutton and GET /pdf without the access token (for EHR links, which cannot send it).
+    open_infobutton: bool = False
     #: A secret of this run: signs the access cookie, so the cookie never holds the token itself.
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
@@ -163,12 +169,17 @@ class Guard:
             await _plain(send, 413, f"The request is larger than {self.settings.max_body} bytes.")
             return
         path = scope.get("path", "")
-        if self.settings.token and not path.startswith(OPEN_PREFIXES):
+        if self.settings.token and not path.startswith(OPEN_PREFIXES) and not self._open_infobutton(scope):
             value = cookies(scope).get(ACCESS_COOKIE, "")
             if not hmac.compare_digest(value, self.settings.access_value()):
                 await _plain(send, 401, "Sign in first: open /sign-in and enter the access token.")
                 return
         await self.app(scope, self._bounded(receive, send), send)
+
+    def _open_infobutton(self, scope: Scope) -> bool:
+        """Return whether a request is one the open_infobutton setting lets through without the token."""
+        return (self.settings.open_infobutton and scope.get("method") in ("GET", "HEAD")
+                and scope.get("path") in INFOBUTTON_PATHS)
 
     def _bounded(self, receive: Receive, send: Send) -> Receive:
         """Refuse a body (chunked or lying about its length) once it passes the limit."""
