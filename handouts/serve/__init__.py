@@ -41,15 +41,16 @@ def run(root: Path, settings: Settings) -> None:
 
 
 def quiet_access_log(record: logging.LogRecord) -> bool:
-    """Keep an access log line, without the query of an /infobutton request.
+    """Keep an access log line, without the query of any request.
 
     An EHR's infobutton request carries a diagnosis code and may carry the patient's age and
-    gender (the guide's patient context): together with the time, that is about a patient, so
-    it is never written. Other paths' queries name only handouts (or a search's words).
+    gender (the guide's patient context); a search at the front desk carries the code or words
+    staff typed for the patient in front of them. Together with the time, that is about a
+    patient, so no query is ever written: the path shows which page was asked for.
     """
     args = record.args
-    if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and args[2].startswith("/infobutton?"):
-        record.args = (*args[:2], "/infobutton?...", *args[3:])
+    if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+        record.args = (*args[:2], args[2].split("?", 1)[0] + "?...", *args[3:])
     return True
 
 
