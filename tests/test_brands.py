@@ -246,3 +246,34 @@ def test_packet_and_cli_take_a_brand(run, write_workspace, tmp_path):
     assert (root / "output/north/en/test/overview-brief-letter.pdf").is_file()
     assert (root / "output/en/test/overview-brief-letter.pdf").is_file()
     assert result.output.endswith("2 built, 0 up to date, 0 failed.\n")
+
+
+def test_a_brand_output_folder_linked_elsewhere_is_refused(write_workspace, tmp_path):
+    root = write_workspace(BRANDS)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "output").mkdir()
+    (root / "output" / "north").symlink_to(elsewhere)
+    report = build(root, **ONE, brand="north")
+    assert [r.error for r in report.failed] == [
+        "refused to write north/en/test/overview-brief-letter.pdf: a link in the output folder leads outside it"
+    ]
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_an_up_to_date_brand_build_imports_neither_pydantic_nor_weasyprint(write_workspace):
+    import os
+    import subprocess
+    import sys
+
+    root = write_workspace(BRANDS)
+    for path in root.rglob("*"):  # files changed in the last seconds are digested afresh, never trusted
+        os.utime(path, (1e9, 1e9))
+    build(root, **ONE, brand="all")
+    code = ("import sys\nfrom handouts import build\n"
+            f"report = build({str(root)!r}, topics=['test'], kinds=['overview'], lengths=['brief'], langs=['en'], "
+            "brand='all')\n"
+            "print(len(report.skipped), 'pydantic' in sys.modules, 'weasyprint' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert done.stdout == "2 False False\n"

@@ -216,6 +216,12 @@ def _outside_output(output: Path, jobs: list[Job]) -> list[Job]:
     bad = []
     for job in jobs:
         folder = output / job.relpath.parent
+        # a link on the way (output/<brand>, output/<lang>) is looked at before a folder is made through it
+        below = [p for p in (folder, *folder.parents) if p.is_relative_to(output) and p != output]
+        existing = next((p for p in below if os.path.lexists(p)), None)
+        if existing is not None and not Path(os.path.realpath(existing)).is_relative_to(root):
+            bad.append(job)
+            continue
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
