@@ -277,3 +277,23 @@ def test_an_up_to_date_brand_build_imports_neither_pydantic_nor_weasyprint(write
             "print(len(report.skipped), 'pydantic' in sys.modules, 'weasyprint' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert done.stdout == "2 False False\n"
+
+
+def test_output_into_a_brand_folder_is_refused(write_workspace):
+    root = write_workspace(BRANDS)
+    with pytest.raises(UsageError) as caught:
+        build(root, **ONE, brand="north", output=root / "brands" / "north" / "out")
+    assert str(caught.value) == (f"-o {root / 'brands/north/out'}: is the workspace's input brands/; write handouts "
+                                 "outside data/, templates/, styles/, brands/ and handouts.yaml")
+
+
+def test_a_brand_reads_its_file_and_folder_besides_the_workspace_inputs(write_workspace):
+    root = write_workspace({**BRANDS, "brands/north/templates/base.html": "x", "brands/north/styles/custom.css": ""})
+    ws = Workspace(root)
+    north = ws.for_brand("north")
+    assert north.search_path("templates") == [root / "brands/north/templates", *ws.search_path("templates")]
+    assert north.search_path("styles") == [root / "brands/north/styles", *ws.search_path("styles")]
+    assert north.input_paths() == [*ws.input_paths()[:2], *north.search_path("templates"),
+                                   *north.search_path("styles"), root / "brands/north.yaml", root / "brands/north"]
+    assert ws.for_brand("default") is ws and north.for_brand("north") is north
+    assert north.for_brand("south-side").brand == "south-side"

@@ -144,6 +144,10 @@ class BrandWorkspace(Workspace):
         """Return the folders the renderer may read: the styles, the brand's folder and data/assets."""
         return [*self.search_path("styles"), self.brand_dir, self.assets_dir]
 
+    def input_paths(self) -> list[Path]:
+        """Return the files and folders a build for this brand reads: the workspace's, its file and folder."""
+        return [*super().input_paths(), self.brand_file, self.brand_dir]
+
     def for_brand(self, name: str) -> Workspace:
         """Return the workspace as another brand sees it."""
         return self if name == self.name else self.base.for_brand(name)

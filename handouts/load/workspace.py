@@ -96,6 +96,11 @@ class Workspace:
         """Return the only folders the renderer may read files from."""
         return [*self.search_path("styles"), self.assets_dir]
 
+    def input_paths(self) -> list[Path]:
+        """Return the files and folders a build of this workspace reads (the built-ins included)."""
+        return [self.root / CONFIG_FILE, self.root / "data", *self.search_path("templates"),
+                *self.search_path("styles")]
+
     @property
     def brand(self) -> str:
         """Return the brand this workspace prints: its own handouts.yaml's clinic (see load.brands)."""
