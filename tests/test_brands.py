@@ -297,3 +297,12 @@ def test_a_brand_reads_its_file_and_folder_besides_the_workspace_inputs(write_wo
                                    *north.search_path("styles"), root / "brands/north.yaml", root / "brands/north"]
     assert ws.for_brand("default") is ws and north.for_brand("north") is north
     assert north.for_brand("south-side").brand == "south-side"
+
+
+def test_check_reports_css_errors_in_a_brand_stylesheet(write_workspace):
+    root = write_workspace({**BRANDS, "brands/north/styles/custom.css": "h1 { colr: red }\n"})
+    report = run_checks(Workspace(root), render=False)
+    assert [(f.check, f.subject, f.message) for f in report.findings if f.level == "error"] == [(
+        "styles", "brands/north/styles/custom.css",
+        "brands/north/styles/custom.css:1: unknown property colr (did you mean color?)",
+    )]

@@ -113,6 +113,7 @@ def run_checks(
         report.add("pages", "note", "all", "page budgets and colour contrast not checked (--no-render)")
     for branded in _brands(report, workspace):
         _check_brand(report, branded, chosen)
+        _check_brand_styles(report, branded)
         _check_glyphs(report, branded, chosen)
         if render:
             _check_pages_and_contrast(report, branded, [t.id for t in chosen], prints, workers, fresh)
@@ -277,6 +278,16 @@ def _check_styles(report: CheckReport, workspace: Workspace) -> None:
         report.add("styles", "error", problem.file, str(problem))
     if not problems:
         report.add("styles", "ok", "styles", "the stylesheets and templates' <style> elements have no CSS errors")
+
+
+def _check_brand_styles(report: CheckReport, workspace: Workspace) -> None:
+    """Report the CSS problems of a brand's own styles and templates (the shared ones are reported once)."""
+    from handouts.render.stylecheck import style_problems
+
+    reported = {f.message for f in report.findings if f.check == "styles"}
+    for problem in style_problems(workspace):
+        if str(problem) not in reported:
+            report.add("styles", "error", problem.file, str(problem))
 
 
 def _image_problem(path: Path, folder: Path) -> str | None:
