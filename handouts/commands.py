@@ -223,15 +223,11 @@ def packet(
                          (large_print,), validated=True))
     if not jobs:
         raise UsageError("name at least one handout, e.g. sciatica:overview")
-    brands = resolve_brands(ws, brand)
-    if len(brands) != 1:
-        raise UsageError(f"--brand {brand}: a packet is for one brand; name one")
-    _validate_brands(ws, brands)
-    jobs = _with_brand(jobs, brands[0])
+    jobs = _with_brand(jobs, _one_brand(ws, brand))
     kept, refused = gate(ws, jobs, reviewed_only)
     if refused:
         raise RefusedError(refused)
-    _warn_styles(ws, on_warning, brands)
+    _warn_styles(ws, on_warning, [kept[0].brand])
     pages = make_packet(Builder(ws), kept, out)
     return Report(results=[Result(job, out) for job in kept]), pages
 
@@ -287,7 +283,7 @@ def print_(
         raise UsageError("name at least one handout, e.g. sciatica:overview")
     if personal and len(jobs) != 1:
         raise UsageError("patient fields print on one handout: name one topic:kind, not a packet")
-    jobs = _with_brand(jobs, brand)
+    jobs = _with_brand(jobs, _one_brand(ws, brand))
     kept, refused = gate(ws, jobs, reviewed_only)
     if refused:
         raise RefusedError(refused)
@@ -351,6 +347,15 @@ def resolve_brands(workspace: Workspace, brand: str | Sequence[str]) -> list[str
     from handouts.load.brands import resolve
 
     return resolve(workspace, brand)
+
+
+def _one_brand(workspace: Workspace, brand: str) -> str:
+    """Return the one brand a packet or print is for, its file validated."""
+    brands = resolve_brands(workspace, brand)
+    if len(brands) != 1:
+        raise UsageError(f"--brand {brand}: a packet or print is for one brand; name one")
+    _validate_brands(workspace, brands)
+    return brands[0]
 
 
 def _validate_brands(workspace: Workspace, brands: Sequence[str]) -> None:

@@ -227,11 +227,11 @@ def test_check_reports_a_brand_font_and_footer_languages(write_workspace):
     report = run_checks(Workspace(root), render=False)
     problems = [(f.check, f.level, f.subject, f.message) for f in report.findings if f.level in ("error", "warning")]
     assert problems == [
+        ("branding", "warning", "brand north",
+         "clinic.footer: no text for es; those handouts print the en line (brands/north.yaml:9: clinic.footer)"),
         ("branding", "error", "brand north",
          "font 'Papyrus' is not declared in styles/fonts.css (declared: Noto Sans, Noto Sans Arabic, Noto Sans CJK SC, "
          "Noto Sans CJK TC, Noto Sans CJK KR) (brands/north.yaml:7: clinic.font)"),
-        ("branding", "warning", "brand north",
-         "clinic.footer: no text for es; those handouts print the en line (brands/north.yaml:9: clinic.footer)"),
     ]
 
 
