@@ -129,7 +129,13 @@ def test_brand_names_are_checked_with_clear_messages(write_workspace):
     with pytest.raises(UsageError) as language:
         build(root, **ONE, brand="es")
     assert str(language.value) == ("--brand es: brand name 'es' looks like a language code, whose handouts go to "
-                                   "output/es/; use 4 or more characters")
+                                   "output/es/; choose another name")
+    with pytest.raises(UsageError) as script:
+        build(root, **ONE, brand="zh-hans")
+    assert str(script.value).startswith("--brand zh-hans: brand name 'zh-hans' looks like a language code")
+    with pytest.raises(UsageError) as newline:
+        build(root, **ONE, brand="north\n")
+    assert str(newline.value).startswith("--brand north\n: brand name 'north\n' is not a slug")
     with pytest.raises(UsageError) as slug:
         build(root, **ONE, brand="../north")
     assert str(slug.value) == ("--brand ../north: brand name '../north' is not a slug: use lowercase letters, digits "

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handouts.errors import ContentError, Problem, UsageError, display_path
+from handouts.load.languages import LANGUAGE_TAG
 from handouts.load.workspace import Workspace
 from handouts.vocabulary import DEFAULT_BRAND
 
@@ -27,21 +28,22 @@ if TYPE_CHECKING:
 BRANDS_DIR = "brands"
 #: What `--brand` takes to mean every brand file.
 ALL = "all"
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$")
-#: Two or three lowercase letters name a language, whose handouts go to output/<lang>/.
-_LANGUAGE_LIKE = re.compile(r"^[a-z]{2,3}$")
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}")
+#: A language's handouts go to output/<lang>/: a brand may not look like one, in any case (a file
+#: system may not tell zh-hans from zh-Hans).
+_LANGUAGE_LIKE = re.compile(LANGUAGE_TAG.pattern, re.IGNORECASE)
 
 
 def name_problem(name: str) -> str | None:
     """Return why name cannot name a brand, or None."""
-    if not _SLUG.match(name):
+    if not _SLUG.fullmatch(name):
         return (f"brand name '{name}' is not a slug: use lowercase letters, digits and single hyphens, "
                 "starting with a letter or digit (at most 63 characters)")
     if name in (DEFAULT_BRAND, ALL):
         return f"brand name '{name}' is reserved (--brand {name} means {_RESERVED[name]})"
-    if _LANGUAGE_LIKE.match(name):
+    if _LANGUAGE_LIKE.fullmatch(name):
         return (f"brand name '{name}' looks like a language code, whose handouts go to output/{name}/; "
-                "use 4 or more characters")
+                "choose another name")
     return None
 
 

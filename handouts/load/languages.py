@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
+#: The shape of a language tag: language, optional script, optional region (zh-Hant, pt-BR).
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
 
 
 #: The base family every language falls back to: it covers Latin, Greek and Cyrillic.
@@ -34,7 +35,7 @@ class LanguageCodeError(ValueError):
 @cache
 def check_code(code: str) -> str:
     """Return code if it is a BCP 47 tag Babel knows (en, es, zh-Hans, pt-BR); raise otherwise."""
-    if not isinstance(code, str) or not _TAG.match(code):
+    if not isinstance(code, str) or not LANGUAGE_TAG.match(code):
         raise LanguageCodeError(
             f"'{code}' is not a BCP 47 language tag (examples: en, es, zh-Hans, pt-BR)"
         )
