@@ -181,13 +181,16 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @click.option("--reviewed-only/--any-status", default=None,
               help="Build only handouts reviewed by a clinician and, for translations, a medical translator "
                    "(default from handouts.yaml: defaults.reviewed_only).")
+@click.option("--brand", "brands", multiple=True, metavar="NAME",
+              help="Build for the clinic in brands/NAME.yaml, into OUTPUT/NAME/; repeat for several; "
+                   "'all' for every brand file, 'default' for handouts.yaml's clinic (the default).")
 @click.pass_context
 @reports_errors
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
                   output: Path | None, large_print: str, patient_name: str | None, clinician: str | None,
                   follow_up: datetime | None, note: str | None, workers: int | None, force: bool, overwrite: bool,
-                  quiet: bool, reviewed_only: bool | None) -> None:
+                  quiet: bool, reviewed_only: bool | None, brands: tuple[str, ...]) -> None:
     """Build handouts as PDF files.
 
     With no --kind, --length or --lang, builds every kind, length and language of
@@ -201,6 +204,7 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
       handouts build sciatica
       handouts build --all --paper letter --paper a4
       handouts build sciatica -k overview -l brief --lang es --patient-name "Ana Ruiz" -o ana.pdf
+      handouts build --all --brand all
 
     Patient fields (--patient-name, --clinician, --follow-up, --note) print on one handout
     that goes only to the file named with -o (or to standard output with -o -); they are
@@ -244,7 +248,8 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
             ws, topics=topics, kinds=kinds, lengths=lengths, langs=langs, papers=papers,
             large_print={"yes": (True,), "no": (False,), "both": (False, True)}[large_print],
             output=output, personal=personal or None, reviewed_only=reviewed_only, workers=workers, force=force,
-            overwrite=overwrite, on_result=on_result, on_skip=on_skip, on_refused=refused, on_start=on_start,
+            overwrite=overwrite, brand=brands or "default", on_result=on_result, on_skip=on_skip,
+            on_refused=refused, on_start=on_start,
             on_warning=lambda line: click.echo(f"warning: {line}", err=True),
         )
 
@@ -329,10 +334,12 @@ def check_command(ctx: click.Context, topics: tuple[str, ...], strict: bool, as_
 @click.option("--overwrite", is_flag=True, help="Let -o replace an existing file that is not a PDF.")
 @click.option("--reviewed-only/--any-status", default=None,
               help="Refuse the packet if any part is not fully reviewed (default from handouts.yaml).")
+@click.option("--brand", default="default", show_default=True, metavar="NAME",
+              help="Print for the clinic in brands/NAME.yaml ('default': handouts.yaml's clinic).")
 @click.pass_context
 @reports_errors
 def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length: str, paper: str | None,
-                   large_print: bool, output: Path, overwrite: bool, reviewed_only: bool | None) -> None:
+                   large_print: bool, output: Path, overwrite: bool, reviewed_only: bool | None, brand: str) -> None:
     """Combine handouts into one PDF for printing: each starts on a right-hand page.
 
     ITEMS are topic:kind (one handout) or topic (all its kinds), in the order to print.
@@ -347,7 +354,7 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
 
     _report, pages = commands.packet(_workspace(ctx), items, output, lang=lang, length=length, paper=paper,
                                      large_print=large_print, reviewed_only=reviewed_only, overwrite=overwrite,
-                                     on_warning=lambda line: click.echo(f"warning: {line}", err=True))
+                                     brand=brand, on_warning=lambda line: click.echo(f"warning: {line}", err=True))
     count = len(_report.results)
     if str(output) == "-":  # standard output carries the PDF; the message goes to standard error
         click.echo(f"wrote standard output ({count} handouts, {pages} pages)", err=True)

@@ -107,7 +107,7 @@ def build(
     workers: int | None = None,
     force: bool = False,
     overwrite: bool = False,
-    brand: str = DEFAULT_BRAND,
+    brand: str | Sequence[str] = DEFAULT_BRAND,
     on_result: OnResult | None = None,
     on_skip: OnJob | None = None,
     on_refused: Callable[[Job, str], None] | None = None,
@@ -121,6 +121,8 @@ def build(
     The callbacks report each handout as it is made, found up to date or refused; on_start gets
     the number of handouts chosen; on_warning gets each CSS problem (handouts.render.stylecheck)
     once, before anything is made: the CSS WeasyPrint will ignore, which `check` reports as errors.
+    brand is one brand or several (names of brands/<name>.yaml, "default" for handouts.yaml's
+    clinic, "all" for every brand file); another brand's handouts go to <output>/<brand>/.
     """
     from handouts.files import check_output_target
     from handouts.limits import current
@@ -142,10 +144,11 @@ def build(
     if out is not None:
         check_output_target(out, ws.root, overwrite, folder=not single)
     large = (large_print,) if isinstance(large_print, bool) else tuple(large_print)
+    brands = resolve_brands(ws, brand)
 
     def planned(validated: bool) -> list[Job]:
         jobs = plan(ws, topics, kinds, lengths, langs, papers, large, validated=validated)
-        return _with_brand(jobs, brand)
+        return [branded for name in brands for branded in _with_brand(jobs, name)]
 
     jobs = planned(False)  # names checked against the catalog summary: quick
     if single and len(jobs) != 1:
@@ -164,8 +167,9 @@ def build(
                 on_skip(job)
         return report
     jobs = planned(True)  # what is made or refused comes from the validated topics
+    _validate_brands(ws, brands)
     kept, refused = gate(ws, jobs, gated)
-    _warn_styles(ws, on_warning)
+    _warn_styles(ws, on_warning, brands)
     for job, reason in refused:
         if on_refused:
             on_refused(job, reason)
@@ -220,11 +224,11 @@ def packet(
                          (large_print,), validated=True))
     if not jobs:
         raise UsageError("name at least one handout, e.g. sciatica:overview")
-    jobs = _with_brand(jobs, brand)
+    jobs = _with_brand(jobs, _one_brand(ws, brand))
     kept, refused = gate(ws, jobs, reviewed_only)
     if refused:
         raise RefusedError(refused)
-    _warn_styles(ws, on_warning)
+    _warn_styles(ws, on_warning, [kept[0].brand])
     pages = make_packet(Builder(ws), kept, out)
     return Report(results=[Result(job, out) for job in kept]), pages
 
@@ -280,7 +284,7 @@ def print_(
         raise UsageError("name at least one handout, e.g. sciatica:overview")
     if personal and len(jobs) != 1:
         raise UsageError("patient fields print on one handout: name one topic:kind, not a packet")
-    jobs = _with_brand(jobs, brand)
+    jobs = _with_brand(jobs, _one_brand(ws, brand))
     kept, refused = gate(ws, jobs, reviewed_only)
     if refused:
         raise RefusedError(refused)
@@ -337,14 +341,51 @@ def check(
                       fresh=fresh)
 
 
-def _warn_styles(workspace: Workspace, on_warning: Callable[[str], None] | None) -> None:
-    """Hand each CSS problem of the workspace to on_warning, once per run (never once per handout)."""
+def resolve_brands(workspace: Workspace, brand: str | Sequence[str]) -> list[str]:
+    """Return the brands --brand values name (see handouts.load.brands.resolve)."""
+    if brand == DEFAULT_BRAND:
+        return [DEFAULT_BRAND]  # the workspace's own clinic: nothing to look up
+    from handouts.load.brands import resolve
+
+    return resolve(workspace, brand)
+
+
+def _one_brand(workspace: Workspace, brand: str) -> str:
+    """Return the one brand a packet or print is for, its file validated."""
+    brands = resolve_brands(workspace, brand)
+    if len(brands) != 1:
+        raise UsageError(f"--brand {brand}: a packet or print is for one brand; name one")
+    _validate_brands(workspace, brands)
+    return brands[0]
+
+
+def _validate_brands(workspace: Workspace, brands: Sequence[str]) -> None:
+    """Raise one ContentError listing every problem of the chosen brand files, before anything is made."""
+    from handouts.errors import ContentError
+
+    problems = []
+    for name in brands:
+        try:
+            workspace.for_brand(name).config  # noqa: B018 - validates the brand file
+        except ContentError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ContentError(problems)
+
+
+def _warn_styles(workspace: Workspace, on_warning: Callable[[str], None] | None,
+                 brands: Sequence[str] = (DEFAULT_BRAND,)) -> None:
+    """Hand each CSS problem of the chosen brands to on_warning, once per run (never once per handout)."""
     if on_warning is None:
         return
     from handouts.render.stylecheck import style_problems
 
-    for problem in style_problems(workspace):
-        on_warning(str(problem))
+    seen: set[str] = set()
+    for name in brands:
+        for problem in style_problems(workspace.for_brand(name)):
+            if str(problem) not in seen:
+                seen.add(str(problem))
+                on_warning(str(problem))
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -34,7 +34,7 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 
 #: What a workspace reads: an output path must never be one of them or inside one of them.
-WORKSPACE_INPUTS = ("data", "templates", "styles", "handouts.yaml")
+WORKSPACE_INPUTS = ("data", "templates", "styles", "handouts.yaml", "brands")
 #: The first bytes of every PDF file.
 PDF_MAGIC = b"%PDF-"
 
@@ -84,12 +84,13 @@ def _refuse_inputs(path: Path, workspace_root: Path, shown: str) -> None:
     root = workspace_root.resolve()
     for name in WORKSPACE_INPUTS:
         places = [root / name]
-        if name != "handouts.yaml":
+        if name not in ("handouts.yaml", "brands"):
             places.append(builtin_dir(name).resolve())
         if any(resolved == place or resolved.is_relative_to(place) for place in places):
             where = name if name == "handouts.yaml" else f"{name}/"
-            raise UsageError(f"{shown}: is the workspace's input {where}; write handouts outside data/, "
-                             "templates/, styles/ and handouts.yaml")
+            inputs = "data/, templates/, styles/, brands/" if name == "brands" else "data/, templates/, styles/"
+            raise UsageError(f"{shown}: is the workspace's input {where}; write handouts outside {inputs} "
+                             "and handouts.yaml")
 
 
 def _is_pdf(path: Path) -> bool:

@@ -308,8 +308,8 @@ def test_a_brand_name_follows_the_rule_of_names(write_workspace, tmp_path):
     with pytest.raises(UsageError) as info:
         commands.build(write_workspace(), topics=["test"], kinds=["overview"], lengths=["brief"], langs=["en"],
                        output=tmp_path / "out", brand="../Riverbend Health")
-    assert str(info.value) == (
-        "brand '../Riverbend Health': brand names use lower-case letters, digits and hyphens, like riverbend-health")
+    assert str(info.value) == ("--brand ../Riverbend Health: brand names use lower-case letters, digits and hyphens, "
+                               "like riverbend-health, at most 63 characters")
 
 
 # --- the schema: every list and mapping field has its example ------------------------------------------

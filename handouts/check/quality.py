@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from handouts.check import readability
 from handouts.compose.i18n import CatalogTranslations, translations
 from handouts.compose.select import select
-from handouts.errors import ContentError, HandoutsError, UsageError
+from handouts.errors import ContentError, HandoutsError, UsageError, display_path
 from handouts.files import OutsideError, contained
 from handouts.load.languages import font_stack
 from handouts.load.workspace import Workspace
-from handouts.vocabulary import LENGTHS, PAPERS
+from handouts.vocabulary import DEFAULT_BRAND, LENGTHS, PAPERS
 
 if TYPE_CHECKING:
     from handouts.jobs.pipeline import Builder
@@ -106,12 +106,55 @@ def run_checks(
     _check_brand(report, workspace, chosen)
     _check_styles(report, workspace)
     _check_glyphs(report, workspace, chosen)
+    prints = (False, True) if large_print else (False,)
     if render:
-        _check_pages_and_contrast(report, workspace, [t.id for t in chosen], (False, True) if large_print else (False,),
-                                  workers, fresh)
+        _check_pages_and_contrast(report, workspace, [t.id for t in chosen], prints, workers, fresh)
     else:
         report.add("pages", "note", "all", "page budgets and colour contrast not checked (--no-render)")
+    for branded in _brands(report, workspace):
+        _check_brand(report, branded, chosen)
+        _check_brand_styles(report, branded)
+        _check_glyphs(report, branded, chosen)
+        if render:
+            _check_pages_and_contrast(report, branded, [t.id for t in chosen], prints, workers, fresh)
     return report
+
+
+def _brands(report: CheckReport, workspace: Workspace) -> list[Workspace]:
+    """Return the workspace as each brand file sees it; report a brand file's problems as config errors."""
+    from handouts.load.brands import brand_names
+
+    try:
+        names = brand_names(workspace)
+    except ContentError as exc:
+        for problem in exc.problems:
+            report.add("config", "error", problem.file, str(problem))
+        return []
+    found = []
+    for name in names:
+        branded = workspace.for_brand(name)
+        try:
+            branded.config  # noqa: B018 - validates the brand file
+        except ContentError as exc:
+            for problem in exc.problems:
+                report.add("config", "error", problem.file, str(problem))
+            continue
+        report.add("config", "ok", f"brand {name}", f"brands/{name}.yaml is valid")
+        found.append(branded)
+    return found
+
+
+def _brand_subject(workspace: Workspace) -> str:
+    """Return how findings name a brand: 'brand' for handouts.yaml's clinic, 'brand NAME' for a brand file's."""
+    return "brand" if workspace.brand == DEFAULT_BRAND else f"brand {workspace.brand}"
+
+
+def _brand_field(workspace: Workspace, loc: tuple[str, ...]) -> str:
+    """Return ' (brands/NAME.yaml:LINE: FIELD)' naming where a brand file sets a field; '' for handouts.yaml."""
+    from handouts.load.brands import field_line
+
+    where = field_line(workspace, loc)
+    return f" ({where})" if where else ""
 
 
 def _check_readability(report: CheckReport, topic: Topic, settings: CheckSettings) -> None:
@@ -194,28 +237,36 @@ def _check_brand(report: CheckReport, workspace: Workspace, topics: Sequence[Top
     from handouts.render.glyphs import declared_fonts, font_problem
 
     clinic = workspace.config.clinic
+    subject = _brand_subject(workspace)
     if clinic.logo:
-        path = workspace.assets_dir / clinic.logo
-        problem = _image_problem(path, workspace.assets_dir) or _drawing_problem(workspace, path)
+        path, folder = workspace.logo_file(clinic.logo)
+        shown = display_path(path, workspace.root)
+        problem = _image_problem(path, folder) or _drawing_problem(workspace, path)
         if problem:
-            report.add("branding", "error", "brand", f"logo data/assets/{clinic.logo}: {problem}")
+            report.add("branding", "error", subject, f"logo {shown}: {problem}")
         else:
-            report.add("branding", "ok", "brand", f"logo data/assets/{clinic.logo} is a readable image")
+            report.add("branding", "ok", subject, f"logo {shown} is a readable image")
     if clinic.footer is not None:
         missing, instead = clinic.footer_fallbacks({lang for topic in topics for lang in topic.languages})
         if missing:
-            report.add("branding", "warning", "brand",
-                       f"clinic.footer: no text for {', '.join(missing)}; those handouts print {instead}")
+            report.add("branding", "warning", subject,
+                       f"clinic.footer: no text for {', '.join(missing)}; those handouts print {instead}"
+                       f"{_brand_field(workspace, ('clinic', 'footer'))}")
         else:
-            report.add("branding", "ok", "brand", "clinic.footer has a line in every language")
+            report.add("branding", "ok", subject, "clinic.footer has a line in every language")
     style_dirs = workspace.search_path("styles")
     families = declared_fonts(style_dirs)
-    # a family fonts.css does not declare is a config error (handouts.load.config): not met here
-    problems = [p for p in (font_problem(f, style_dirs, workspace.root) for f in families.get(clinic.font, [])) if p]
-    if problems:
-        report.add("branding", "error", "brand", f"font '{clinic.font}': {'; '.join(problems)}")
+    if clinic.font not in families:
+        declared = ", ".join(families) or "none"
+        report.add("branding", "error", subject,
+                   f"font '{clinic.font}' is not declared in styles/fonts.css (declared: {declared})"
+                   f"{_brand_field(workspace, ('clinic', 'font'))}")
     else:
-        report.add("branding", "ok", "brand", f"font '{clinic.font}' is declared and its files exist")
+        problems = [p for p in (font_problem(f, style_dirs, workspace.root) for f in families[clinic.font]) if p]
+        if problems:
+            report.add("branding", "error", subject, f"font '{clinic.font}': {'; '.join(problems)}")
+        else:
+            report.add("branding", "ok", subject, f"font '{clinic.font}' is declared and its files exist")
 
 
 def _check_styles(report: CheckReport, workspace: Workspace) -> None:
@@ -227,6 +278,16 @@ def _check_styles(report: CheckReport, workspace: Workspace) -> None:
         report.add("styles", "error", problem.file, str(problem))
     if not problems:
         report.add("styles", "ok", "styles", "the stylesheets and templates' <style> elements have no CSS errors")
+
+
+def _check_brand_styles(report: CheckReport, workspace: Workspace) -> None:
+    """Report the CSS problems of a brand's own styles and templates (the shared ones are reported once)."""
+    from handouts.render.stylecheck import style_problems
+
+    reported = {f.message for f in report.findings if f.check == "styles"}
+    for problem in style_problems(workspace):
+        if str(problem) not in reported:
+            report.add("styles", "error", problem.file, str(problem))
 
 
 def _image_problem(path: Path, folder: Path) -> str | None:
@@ -301,11 +362,12 @@ def _check_glyphs(report: CheckReport, workspace: Workspace, topics: Sequence[An
         files = [path for family in stack for path in families.get(family, []) if path in usable]
         names = " + ".join(f for f in stack if f in families)
         missing = missing_chars(language_texts(workspace, topics, lang), files)
+        subject = lang if workspace.brand == DEFAULT_BRAND else f"{lang} for {workspace.brand}"
         if missing:
-            report.add("glyphs", "error", lang,
+            report.add("glyphs", "error", subject,
                        f"{len(missing)} characters not in the fonts ({names}): {describe(missing)}")
         else:
-            report.add("glyphs", "ok", lang, f"the fonts ({names}) cover every character")
+            report.add("glyphs", "ok", subject, f"the fonts ({names}) cover every character")
 
 
 def _check_pages_and_contrast(
@@ -321,6 +383,10 @@ def _check_pages_and_contrast(
     from handouts.render.contrast import format_ratio
 
     jobs = plan(workspace, topics=topics, papers=PAPERS, large_print=large_print, validated=True)
+    if workspace.brand != DEFAULT_BRAND:
+        from dataclasses import replace
+
+        jobs = [replace(job, brand=workspace.brand) for job in jobs]
     digests = Digests(cache_dir(workspace.root) / DIGESTS)
     keys = {job: key for job, key in zip(jobs, map(Keys(workspace, digests).key, jobs), strict=True)}
     cache = FactsCache(workspace)
@@ -362,11 +428,15 @@ def _check_pages_and_contrast(
             report.add("pages", "ok", subject, f"{facts.pages} page{'s' if facts.pages != 1 else ''} ({rule})")
         for colour in facts.colours:
             colours.setdefault((colour.fg, colour.bg), colour)
+    set_by = {getattr(workspace.config.clinic.colors, name).lower(): name for name in ("accent", "primary")}
     for colour in sorted(colours.values(), key=lambda c: c.ratio):
         size = f"{colour.size_pt:g} pt{' bold' if colour.bold else ''}"
         message = (f"text {colour.fg} on {colour.bg}: {format_ratio(colour.ratio)} at {size} "
                    f"(WCAG AA needs {colour.needed:g}:1), e.g. '{colour.sample}'")
-        report.add("contrast", "ok" if colour.ratio >= colour.needed else "error", "brand", message)
+        passed = colour.ratio >= colour.needed
+        if not passed and colour.fg.lower() in set_by:  # say where a brand file sets the colour
+            message += _brand_field(workspace, ("clinic", "colors", set_by[colour.fg.lower()]))
+        report.add("contrast", "ok" if passed else "error", _brand_subject(workspace), message)
 
 
 def _layout_facts(builder: Builder, job: Job) -> tuple[Job, int, str | None, list[TextColour]]:

@@ -48,18 +48,39 @@ class Keys:
     def __init__(self, workspace: Workspace, digests: Digests | None = None) -> None:
         self.workspace = workspace
         self.digests = digests or Digests(None)
-        # Each file is named by its role and its path inside its folder, never by where the folder
-        # is: the same inputs elsewhere make the same keys, version ids and bytes.
+        self._shared: dict[str, str] = {}
+        self.shared = self.shared_of(workspace.brand)
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def shared_of(self, brand: str) -> str:
+        """Return the digest of everything but the topic that a brand's handouts depend on.
+
+        Each file is named by its role and its path inside its folder, never by where the folder
+        is: the same inputs elsewhere make the same keys, version ids and bytes. A brand adds its
+        file and everything in its folder (logo, templates, styles), so editing one brand rebuilds
+        only that brand's handouts.
+        """
+        if brand in self._shared:
+            return self._shared[brand]
+        from handouts.load.brands import BrandWorkspace
+
+        workspace = self.workspace.for_brand(brand)
         named: list[tuple[str, Path]] = [("workspace/handouts.yaml", workspace.root / "handouts.yaml")]
         named.extend((f"code/{p.relative_to(PACKAGE_ROOT).as_posix()}", p) for p in code_files())
+        if isinstance(workspace, BrandWorkspace):
+            named.append(("brand/brand.yaml", workspace.brand_file))
+            folder = workspace.brand_dir
+            named.extend((f"brand/files/{p.relative_to(folder).as_posix()}", p) for p in _files_below(folder))
         for kind in ("templates", "styles"):
             for folder in workspace.search_path(kind):
-                role = "builtin" if folder == builtin_dir(kind) else "workspace"
+                role = ("builtin" if folder == builtin_dir(kind) else
+                        "brand" if isinstance(workspace, BrandWorkspace) and folder == workspace.brand_dir / kind
+                        else "workspace")
                 named.extend((f"{role}/{kind}/{p.relative_to(folder).as_posix()}", p) for p in _files_below(folder))
         assets = workspace.assets_dir
         named.extend((f"workspace/assets/{p.relative_to(assets).as_posix()}", p) for p in _files_below(assets))
-        self.shared = self.digests.combined(named, renderer_fingerprint(), environ_key())
-        self._cache: dict[tuple[str, str], str] = {}
+        self._shared[brand] = self.digests.combined(named, renderer_fingerprint(), environ_key())
+        return self._shared[brand]
 
     def key(self, job: Job) -> str:
         """Return the key of one output."""
@@ -68,7 +89,8 @@ class Keys:
             named = [(f"topic/{name}", folder / name) for name in ("topic.yaml", f"{job.lang}.yaml")]
             self._cache[(job.topic, job.lang)] = self.digests.combined(named)
         options = f"{job.brand}|{job.kind}|{job.length}|{job.paper}|{job.large}"
-        return hashlib.sha256(f"{self.shared}|{self._cache[(job.topic, job.lang)]}|{options}".encode()).hexdigest()
+        shared = self.shared_of(job.brand)
+        return hashlib.sha256(f"{shared}|{self._cache[(job.topic, job.lang)]}|{options}".encode()).hexdigest()
 
 
 def _files_below(folder: Path) -> list[Path]:
@@ -194,6 +216,12 @@ def _outside_output(output: Path, jobs: list[Job]) -> list[Job]:
     bad = []
     for job in jobs:
         folder = output / job.relpath.parent
+        # a link on the way (output/<brand>, output/<lang>) is looked at before a folder is made through it
+        below = [p for p in (folder, *folder.parents) if p.is_relative_to(output) and p != output]
+        existing = next((p for p in below if os.path.lexists(p)), None)
+        if existing is not None and not Path(os.path.realpath(existing)).is_relative_to(root):
+            bad.append(job)
+            continue
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:

@@ -46,9 +46,20 @@ class Builder:
         root = workspace.root
         self.composer = Composer(workspace.search_path("templates"), root)
         self.renderer = Renderer(workspace.search_path("styles"), workspace.asset_roots(), root)
+        self._brands: dict[str, Builder] = {}
+
+    def for_brand(self, brand: str) -> Builder:
+        """Return the Builder of one brand of this workspace (itself for its own), made once."""
+        if brand == self.workspace.brand:
+            return self
+        if brand not in self._brands:
+            self._brands[brand] = Builder(self.workspace.for_brand(brand))
+        return self._brands[brand]
 
     def fonts(self, job: Job) -> tuple[str, ...]:
         """Return the font families of one handout: brand font, Noto Sans, the script's fonts."""
+        if job.brand != self.workspace.brand:
+            return self.for_brand(job.brand).fonts(job)
         return font_stack(job.lang, self.workspace.config.clinic.font)
 
     @cached_property
@@ -60,16 +71,22 @@ class Builder:
 
     def layout(self, job: Job, personal: Personal | None = None, key: str | None = None) -> Any:
         """Lay out one handout into pages (a WeasyPrint Document)."""
+        if job.brand != self.workspace.brand:
+            return self.for_brand(job.brand).layout(job, personal, key)
         return self.renderer.layout(self.html(job, personal, key), self.workspace.root, self.fonts(job))
 
     def render(self, job: Job, personal: Personal | None = None, key: str | None = None, *,
                measure_colours: bool = False) -> Rendered:
         """Make one handout's PDF in memory."""
+        if job.brand != self.workspace.brand:
+            return self.for_brand(job.brand).render(job, personal, key, measure_colours=measure_colours)
         return self.renderer.render(self.html(job, personal, key), self.workspace.root, self.fonts(job),
                                     measure_colours=measure_colours)
 
     def html(self, job: Job, personal: Personal | None = None, key: str | None = None) -> str:
         """Return the HTML of one handout."""
+        if job.brand != self.workspace.brand:
+            return self.for_brand(job.brand).html(job, personal, key)
         return self.composer.compose(job.lang, job.kind, self.template_context(job, personal, key))
 
     def template_context(self, job: Job, personal: Personal | None = None, key: str | None = None) -> dict[str, Any]:
@@ -78,13 +95,15 @@ class Builder:
         key is the output's key (batch.Keys) when the caller has it; its short form is the
         version id printed in the footer and the PDF's keywords.
         """
+        if job.brand != self.workspace.brand:
+            return self.for_brand(job.brand).template_context(job, personal, key)
         ws = self.workspace
         topic = ws.catalog.topics[job.topic]
         view = select(topic, job.kind, job.length, job.lang)
         clinic = ws.config.clinic
         logo = None
         if clinic.logo:
-            logo = contained(ws.assets_dir / clinic.logo, ws.assets_dir, ws.root).as_uri()
+            logo = contained(*ws.logo_file(clinic.logo), ws.root).as_uri()
         link = link_for(handout_url(topic.meta.links, clinic.handout_url, job.topic, job.kind, job.lang))
         personal = personal or Personal()
         context = {

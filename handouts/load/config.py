@@ -158,6 +158,12 @@ class Config(Strict):
     printers: list[Printer] = Field([], description="the clinic's printers; the first is the default")
 
 
+class BrandConfig(Strict):
+    """A brand file (brands/<name>.yaml): one clinic, as in handouts.yaml."""
+
+    clinic: Clinic
+
+
 def load_config(path: Path, root: Path | None = None, fonts: Sequence[str] | None = None) -> Config:
     """Read and validate handouts.yaml; raise ContentError listing every problem.
 

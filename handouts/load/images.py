@@ -22,17 +22,19 @@ JPEG_MAGIC = b"\xff\xd8"
 OTHER_RASTERS = (b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
 
 
-def asset_problem(name: str, assets: Path, root: Path | None, limits: Limits, what: str) -> str | None:
+def asset_problem(name: str, assets: Path, root: Path | None, limits: Limits, what: str,
+                  shown: str = "data/assets/") -> str | None:
     """Return why data/assets/<name> cannot be shown as an image (what: "the logo"), or None.
 
     The file must be inside data/assets/ (links may not lead out of it), be an SVG, PNG or JPEG
-    file by its name, and stay within the limits on bytes and pixels.
+    file by its name, and stay within the limits on bytes and pixels. shown is how the folder is
+    named in messages (a brand's logo may live in its own folder, brands/<name>/).
     """
     path = Path(os.path.normpath(assets / name))
     if not path.is_relative_to(assets):
-        return f"{what} must be a file inside data/assets/"
+        return f"{what} must be a file inside {shown}"
     if not os.path.lexists(path):
-        return f"file not found: data/assets/{name}"
+        return f"file not found: {shown}{name}"
     try:
         real = contained(path, assets, root)
     except OutsideError as exc:
@@ -40,7 +42,7 @@ def asset_problem(name: str, assets: Path, root: Path | None, limits: Limits, wh
     if path.suffix.lower() not in SUFFIXES:
         return "use an SVG, PNG or JPEG file"
     problem = limits_problem(real, limits)
-    return f"data/assets/{name}: {problem}" if problem else None
+    return f"{shown}{name}: {problem}" if problem else None
 
 
 def is_image(path: Path) -> bool:

@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
+#: The shape of a language tag: language, optional script, optional region (zh-Hant, pt-BR).
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
 
 
 #: The base family every language falls back to: it covers Latin, Greek and Cyrillic.
@@ -35,7 +36,7 @@ class LanguageCodeError(ValueError):
 @cache
 def check_code(code: str) -> str:
     """Return code if it is a BCP 47 tag Babel knows (en, es, zh-Hans, pt-BR); raise otherwise."""
-    if not isinstance(code, str) or not _TAG.match(code):
+    if not isinstance(code, str) or not LANGUAGE_TAG.match(code):
         mended = _mended(code) if isinstance(code, str) else None
         hint = f"; did you mean {mended}?" if mended else " (examples: en, es, zh-Hans, pt-BR)"
         raise LanguageCodeError(f"'{code}' is not a BCP 47 language tag{hint}")
@@ -85,7 +86,7 @@ def _mended(code: str) -> str | None:
     """Return code written as a BCP 47 tag (zh_hans -> zh-Hans, EN -> en) when that is a known one, else None."""
     parts = code.strip().replace("_", "-").split("-")
     mended = "-".join([parts[0].lower(), *(p.title() if len(p) == 4 else p.upper() for p in parts[1:])])
-    return mended if _TAG.match(mended) and _known(mended) else None
+    return mended if LANGUAGE_TAG.match(mended) and _known(mended) else None
 
 
 def _spoken_in(country: str) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handouts.errors import HandoutsError
+from handouts.vocabulary import DEFAULT_BRAND
 
 if TYPE_CHECKING:  # imported when used: `handouts list` and `--help` stay quick without pydantic
     from handouts.load.catalog import Catalog
@@ -103,3 +104,23 @@ class Workspace:
     def asset_roots(self) -> list[Path]:
         """Return the only folders the renderer may read files from."""
         return [*self.search_path("styles"), self.assets_dir]
+
+    def input_paths(self) -> list[Path]:
+        """Return the files and folders a build of this workspace reads (the built-ins included)."""
+        return [self.root / CONFIG_FILE, self.root / "data", *self.search_path("templates"),
+                *self.search_path("styles")]
+
+    @property
+    def brand(self) -> str:
+        """Return the brand this workspace prints: its own handouts.yaml's clinic (see load.brands)."""
+        return DEFAULT_BRAND
+
+    def logo_file(self, logo: str) -> tuple[Path, Path]:
+        """Return the logo's path and the folder it must stay in."""
+        return self.assets_dir / logo, self.assets_dir
+
+    def for_brand(self, name: str) -> Workspace:
+        """Return this workspace as brand name sees it (brands/<name>.yaml; itself for the default)."""
+        from handouts.load.brands import open_brand
+
+        return open_brand(self, name)

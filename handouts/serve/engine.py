@@ -177,12 +177,10 @@ class Engine:
 
         from handouts.cache import PACKAGE_ROOT, environ_key
         from handouts.files import SETTLE_NS
-        from handouts.load.workspace import CONFIG_FILE
 
         workspace = self.state.workspace if self.state else Workspace(self.root)
         # the package's message catalogs; its code is the running server's, which a restart replaces
-        tops = [workspace.root / CONFIG_FILE, workspace.root / "data", PACKAGE_ROOT / "locale",
-                *workspace.search_path("templates"), *workspace.search_path("styles")]
+        tops = [*workspace.input_paths(), PACKAGE_ROOT / "locale"]
         found: list[tuple[str, int, int, int, int]] = [(environ_key(), 0, 0, 0, 0)]
         newest = 0
 
