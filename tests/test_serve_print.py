@@ -1,6 +1,6 @@
 """The page's print button (issue 17) over real HTTP, to a real CUPS: a cupsd of our own with a CUPS-PDF queue.
 
-A personal Spanish large-print handout printed from the page: the job printed with the copies,
+A personal Spanish large-print handout printed from the page (over HTTP, and in Chromium with axe): the job printed with the copies,
 sides and media asked for, was purged, and the patient's name is nowhere in CUPS's logs, its
 spool, the print log or the server's log; a packet; the review gate; a printer not on the list;
 the message when no printer is set up; CUPS trouble said in one line. With CI set, a missing CUPS
@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -21,6 +22,7 @@ from pypdf import PdfReader
 from tests.cups_server import Server as Cupsd
 from tests.serving import Server, copy_workspace
 from tests.test_print import POINTS, log_rows
+from tests.test_serve_browser import axe_violations, browser, wait_for  # noqa: F401 (browser: a fixture)
 
 httpx = pytest.importorskip("httpx")
 
@@ -30,8 +32,9 @@ NAME = "Philippa Ostergaard-Lindqvist"
 NOTE = "Walk ten minutes after lunch"
 PRINTERS = "\nprinters:\n  - queue: PDF\n    name: Front desk\n  - queue: Upstairs\n    name: Second floor\n"
 ES_LARGE = {"topic": "sciatica", "kind": "overview", "length": "brief", "lang": "es", "paper": "letter", "large": "1"}
-HOW_TO_ADD = ("No printers are set up for this page. An administrator lists the clinic's printers in handouts.yaml "
-              "under printers: (see the README, Printing: handouts print), then reloads this page.")
+HOW_TO_ADD = ("No printers are set up for this page. An administrator lists the clinic's CUPS printers in "
+              "handouts.yaml, under printers: (README: Branding, and Printing: handouts print); the page offers "
+              "them at once.")
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +218,30 @@ def test_without_printers_the_page_says_how_to_add_one(served: tuple[Server, Pat
         refused = session.post("/print", data={**ES_LARGE, "csrf": token, "printer": "PDF"})
         assert refused.status_code == 400
         assert HOW_TO_ADD.replace("'", "&#39;") in refused.text
+
+
+def test_in_a_browser_print_one_handout_and_see_it_sent(
+        served: tuple[Server, Path, Path], cups: Cupsd, cups_pdf_output: dict[str, Path],
+        browser: tuple[Any, Path]) -> None:  # noqa: F811 (the fixture imported above)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    server = served[0]
+    driver, _downloads = browser
+    driver.get(f"{server.url}/handout?topic=sciatica&kind=faq&length=brief&lang=en&paper=letter&large=0")
+    assert Select(driver.find_element(By.ID, "printer")).first_selected_option.text in ("Front desk", "Second floor")
+    Select(driver.find_element(By.ID, "printer")).select_by_visible_text("Front desk")
+    copies = driver.find_element(By.ID, "copies")
+    copies.clear()
+    copies.send_keys("2")
+    assert axe_violations(driver) == []
+    driver.find_element(By.CSS_SELECTOR, 'button[formaction="/print"]').click()
+    result = wait_for(lambda: driver.find_elements(By.ID, "print-result"), what="the print's result")[0]
+    found = re.fullmatch(r"Sent to Front desk printer \(job PDF-(\d+)\), 2 copies\.", result.text)
+    assert found, result.text
+    assert result.get_attribute("role") == "status"
+    assert axe_violations(driver) == []
+    assert cups_pdf_output[found.group(1)].exists()  # it printed
+    driver.find_element(By.LINK_TEXT, "Back to the handout").click()
+    wait_for(lambda: driver.find_elements(By.ID, "printer"), what="the handout page")
+    assert Select(driver.find_element(By.ID, "printer")).first_selected_option.text == "Front desk"

@@ -37,8 +37,9 @@ CUPS_SLACK = 60.0
 #: Who the print log names for a print from the page: it has no user names (the token sign-in is one
 #: token for everyone), so the page and the client's address, never a patient field.
 PAGE_USER = "front desk page"
-HOW_TO_ADD = ("No printers are set up for this page. An administrator lists the clinic's printers in "
-              "handouts.yaml under printers: (see the README, Printing: handouts print), then reloads this page.")
+HOW_TO_ADD = ("No printers are set up for this page. An administrator lists the clinic's CUPS printers in "
+              "handouts.yaml, under printers: (README: Branding, and Printing: handouts print); the page offers "
+              "them at once.")
 
 
 @dataclass(frozen=True)
