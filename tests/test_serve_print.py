@@ -245,3 +245,35 @@ def test_in_a_browser_print_one_handout_and_see_it_sent(
     driver.find_element(By.LINK_TEXT, "Back to the handout").click()
     wait_for(lambda: driver.find_elements(By.ID, "printer"), what="the handout page")
     assert Select(driver.find_element(By.ID, "printer")).first_selected_option.text == "Front desk"
+
+
+@pytest.mark.timeout(240)
+def test_a_personal_job_still_waiting_is_reported_with_its_id_and_what_to_do(
+        served: tuple[Server, Path, Path], session: httpx.Client, cups: Cupsd,
+        cups_pdf_output: dict[str, Path]) -> None:
+    _server, ws, _base = served
+    token = form(session)
+    cups.run("lpadmin", "-p", "PDF", "-o", "job-hold-until-default=indefinite")  # the printer holds every job
+    try:
+        page = session.post("/print", data={**ES_LARGE, "csrf": token, "printer": "PDF", "patient_name": NAME})
+    finally:
+        cups.run("lpadmin", "-p", "PDF", "-o", "job-hold-until-default=no-hold")
+    assert page.status_code == 503, page.text
+    [line] = result_lines(page)
+    job = int(re.search(r"job PDF-(\d+) ", line).group(1))  # type: ignore[union-attr]
+    assert line == (f"job PDF-{job} has not printed after 30 s (see: lpstat -p PDF); its spool file holds patient "
+                    f"data: once it has printed, run: handouts print --purge PDF-{job} (or cancel it now with: "
+                    f"cancel {job}, then the same purge)")
+    assert NAME not in page.text
+    assert [r["outcome"] for r in log_rows(ws) if r["job"] == f"PDF-{job}"] == ["pending"]
+    # what the line says to do: let it print, then purge it
+    cups.run("lp", "-i", str(job), "-H", "resume")
+    assert cups_pdf_output[str(job)].exists()
+    end = time.monotonic() + 60
+    while f"PDF-{job} " in cups.run("lpstat", "-W", "not-completed", "-o", "PDF"):
+        assert time.monotonic() < end, "the job did not complete"
+        time.sleep(0.2)
+    from handouts.commands import purge_print_job
+
+    assert purge_print_job(f"PDF-{job}") is True
+    assert f"PDF-{job} " not in cups.run("lpstat", "-W", "all", "-o", "PDF")
