@@ -224,6 +224,7 @@ def create_app(settings: Settings, engine: Engine) -> Any:
         return response
 
     routes = [
+        *print_routes(engine, page, form_of, _personal, settings.secure_cookies),  # POST /print (issue 17)
         Route("/", index),
         Route("/handout", handout),
         Route("/preview", preview),
@@ -237,7 +238,6 @@ def create_app(settings: Settings, engine: Engine) -> Any:
         Route("/static/{name}", static),
         Route("/fonts/{name}", font),
         # issue 17 (print to a CUPS printer) and issue 18 (the EHR's infobutton) add their routes here
-        *print_routes(engine, page, form_of, _personal, settings.secure_cookies),
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: failed, HTTPException: failed,
                                                        HandoutsError: failed, BodyTooLarge: failed})
