@@ -165,3 +165,7 @@ try:
     settings.load_profile("ci" if _os.environ.get("CI") else _os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 except ImportError:  # hypothesis is in the test extra; without it only test_properties.py is skipped
     pass
+
+
+# A cupsd of our own with a CUPS-PDF queue (one per session), for every test that prints
+from .cups_server import cups, cups_pdf_output, cupsd  # noqa: E402, F401

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from handouts.errors import HandoutsError, UsageError
 from handouts.serve.engine import Engine, Entry, NotOffered, State, budget_words, seen
+from handouts.serve.printing import print_context, print_routes
 from handouts.serve.security import ACCESS_COOKIE, CSRF_COOKIE, BodyTooLarge, Guard, Settings, csrf_ok, origin_ok
 from handouts.vocabulary import LENGTHS, PAPERS
 
@@ -106,7 +107,7 @@ def create_app(settings: Settings, engine: Engine) -> Any:
         return page(request, "handout.html", entry=entry, job=job, pages=made.pages, source=source,
                     languages=engine.languages(now, entry), language=entry.language(job.lang), query=query,
                     kinds=[e for e in engine.offered(now) if e.topic == entry.topic],
-                    title=entry.titles.get(job.lang, entry.title))
+                    title=entry.titles.get(job.lang, entry.title), **print_context(request, now))
 
     async def preview(request: Request) -> Response:
         now = state()
@@ -143,7 +144,7 @@ def create_app(settings: Settings, engine: Engine) -> Any:
         now = state()
         chosen = set(request.query_params.getlist("item"))
         return page(request, "packet.html", entries=engine.offered(now), chosen=chosen, paper=now.paper,
-                    languages=_all_languages(engine, now))
+                    languages=_all_languages(engine, now), **print_context(request, now))
 
     async def packet_post(request: Request) -> Response:
         fields = await form_of(request)
@@ -241,6 +242,7 @@ def create_app(settings: Settings, engine: Engine) -> Any:
         return response
 
     routes = [
+        *print_routes(engine, page, form_of, _personal, settings.secure_cookies),  # POST /print (issue 17)
         Route("/", index),
         Route("/handout", handout),
         Route("/preview", preview),

@@ -192,12 +192,15 @@ class RenderPool:
         for future in futures:
             future.result(timeout=self.limits.seconds_per_handout + self.limits.grace_seconds)
 
-    async def run(self, function: Any, *args: Any, lane: str = "render") -> Any:
-        """Run function(*args) in a worker; raise HandoutsError when it takes too long or a worker dies."""
+    async def run(self, function: Any, *args: Any, lane: str = "render", seconds: float | None = None) -> Any:
+        """Run function(*args) in a worker; raise HandoutsError when it takes too long or a worker dies.
+
+        The bound is the time limit per handout and its grace, or seconds (a print, which also waits
+        for CUPS)."""
         self.tasks += 1
         loop = asyncio.get_running_loop()
         executor = self.executors[lane]
-        seconds = self.limits.seconds_per_handout + self.limits.grace_seconds
+        seconds = seconds or self.limits.seconds_per_handout + self.limits.grace_seconds
         try:
             return await asyncio.wait_for(loop.run_in_executor(executor, function, *args), seconds)
         except TimeoutError:
