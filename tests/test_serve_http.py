@@ -148,6 +148,9 @@ def test_preview_pages_and_pdf_of_a_handout_not_built(served: tuple[Server, Path
     assert page.status_code == 200
     pages = int(re.search(r"Preview: (\d+) page", page.text).group(1))  # type: ignore[union-attr]
     assert 1 <= pages <= 4
+    # the length's budget as large print has it, so "4 pages" under "standard" is no surprise
+    assert "standard (up to 4 pages in large print)</option>" in page.text
+    assert "standard (up to 2 pages)</option>" in httpx.get(f"{server.url}/handout?{EN}").text
     for number in range(1, pages + 1):
         assert httpx.get(f"{server.url}/preview?{ES_LARGE}&page={number}").status_code == 200
     assert httpx.get(f"{server.url}/preview?{ES_LARGE}&page={pages + 1}").status_code == 404

@@ -399,5 +399,8 @@ def _shown(value: str) -> str:
     return text + ("..." if len(value) > 40 else "")
 
 
-def budget_words(length: str) -> str:
+def budget_words(length: str, large: bool = False) -> str:
+    """Return a length's page budget in words; large print has twice the pages (its text is larger)."""
+    if large:
+        return f"up to {2 * PAGE_BUDGET[length]} pages in large print"
     return "1 page" if PAGE_BUDGET[length] == 1 else f"up to {PAGE_BUDGET[length]} pages"
