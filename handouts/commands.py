@@ -209,7 +209,7 @@ def packet(
     CSS problem once, as in build().
     """
     from handouts.files import check_output_target
-    from handouts.jobs.packet import make_packet, parse_item
+    from handouts.jobs.packet import make_packet
     from handouts.jobs.pipeline import Builder
     from handouts.limits import current
 
@@ -217,6 +217,17 @@ def packet(
     ws = open_workspace(workspace)
     out = Path(output)
     check_output_target(out, ws.root, overwrite)
+    kept = _items_jobs(ws, items, lang, length, paper, large_print, brand, reviewed_only)
+    _warn_styles(ws, on_warning, [kept[0].brand])
+    pages = make_packet(Builder(ws), kept, out)
+    return Report(results=[Result(job, out) for job in kept]), pages
+
+
+def _items_jobs(ws: Workspace, items: Sequence[str], lang: str, length: str, paper: str | None, large_print: bool,
+                brand: str, reviewed_only: bool | None, one: bool = False) -> list[Job]:
+    """Plan the handouts a packet or a print names ("topic:kind" or "topic"), through the review gate."""
+    from handouts.jobs.packet import parse_item
+
     jobs: list[Job] = []
     for item in items:
         topic, kind = parse_item(item)
@@ -224,13 +235,12 @@ def packet(
                          (large_print,), validated=True))
     if not jobs:
         raise UsageError("name at least one handout, e.g. sciatica:overview")
-    jobs = _with_brand(jobs, _one_brand(ws, brand))
-    kept, refused = gate(ws, jobs, reviewed_only)
+    if one and len(jobs) != 1:
+        raise UsageError("patient fields print on one handout: name one topic:kind, not a packet")
+    kept, refused = gate(ws, _with_brand(jobs, _one_brand(ws, brand)), reviewed_only)
     if refused:
         raise RefusedError(refused)
-    _warn_styles(ws, on_warning, [kept[0].brand])
-    pages = make_packet(Builder(ws), kept, out)
-    return Report(results=[Result(job, out) for job in kept]), pages
+    return kept
 
 
 def print_(
@@ -259,7 +269,7 @@ def print_(
     the workspace's print log (who, what, which version, when, which printer, how many copies).
     The review gate refuses the whole print if any part is a draft, as for packets.
     """
-    from handouts.jobs.packet import join_packet, parse_item
+    from handouts.jobs.packet import join_packet
     from handouts.jobs.pipeline import Builder, render_bounded
     from handouts.limits import current
     from handouts.printing.cups import Cups as Client
@@ -275,19 +285,7 @@ def print_(
     client.require_server()  # no CUPS, a missing queue, a stopped printer: said before any work
     queue = choose_queue(ws.config.printers, printer, client)
     client.require_ready(queue)
-    jobs: list[Job] = []
-    for item in items:
-        topic, kind = parse_item(item)
-        jobs.extend(plan(ws, [topic], [kind] if kind else [], [length], [lang], [paper] if paper else [],
-                         (large_print,), validated=True))
-    if not jobs:
-        raise UsageError("name at least one handout, e.g. sciatica:overview")
-    if personal and len(jobs) != 1:
-        raise UsageError("patient fields print on one handout: name one topic:kind, not a packet")
-    jobs = _with_brand(jobs, _one_brand(ws, brand))
-    kept, refused = gate(ws, jobs, reviewed_only)
-    if refused:
-        raise RefusedError(refused)
+    kept = _items_jobs(ws, items, lang, length, paper, large_print, brand, reviewed_only, one=bool(personal))
     builder = Builder(ws)
     versions = [version_id(builder.keys.key(job)) for job in kept]
     if len(kept) == 1:
