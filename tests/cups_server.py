@@ -59,6 +59,13 @@ class Server:
         received = out.split("RECEIVED:", 1)[1]
         return dict(re.findall(r"^\s+(\S+) \([^)]*\) = (.*)$", received, re.M))
 
+    def wait_completed(self, job: int, queue: str = "PDF", seconds: float = 60) -> None:
+        """Wait until the job has left the queue's list of jobs not completed; fail after seconds."""
+        end = time.monotonic() + seconds
+        while f"{queue}-{job} " in self.run("lpstat", "-W", "not-completed", "-o", queue):
+            assert time.monotonic() < end, f"job {queue}-{job} did not complete in {seconds:g} s"
+            time.sleep(0.2)
+
     def spool_files(self) -> list[Path]:
         return sorted(p for p in self.spool.rglob("*") if p.is_file())
 

@@ -16,7 +16,6 @@ import pwd
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -119,10 +118,7 @@ def test_packet_job_has_the_copies_sides_and_media_asked_for(run, cups, shipped,
     assert result.exit_code == 0, result.output
     job = job_number(result.output)
     assert '"packet 2 handouts brief es", 3 pages x 2: sent' in result.output  # 1 + blank + 1
-    end = time.monotonic() + 60
-    while f"PDF-{job} " in cups.run("lpstat", "-W", "not-completed", "-o", "PDF"):
-        assert time.monotonic() < end, "the job did not complete"
-        time.sleep(0.2)
+    cups.wait_completed(job)
     attributes = cups.job_attributes(job)
     assert {k: attributes.get(k) for k in ("job-state", "copies", "sides", "media", "job-name")} == {
         "job-state": "completed", "copies": "2", "sides": "two-sided-long-edge", "media": "A4",
@@ -184,10 +180,7 @@ def test_pending_personal_job_is_reported_then_purged_by_id(run, cups, write_wor
                              f"it first with: cancel {job}\n")
     cups.run("cupsenable", "PDF")
     assert cups_pdf_output[str(job)].exists()  # it printed
-    end = time.monotonic() + 60
-    while f"PDF-{job} " in cups.run("lpstat", "-W", "not-completed", "-o", "PDF"):
-        assert time.monotonic() < end, "the job did not complete"
-        time.sleep(0.2)
+    cups.wait_completed(job)
     result = run("print", "--purge", f"PDF-{job}")
     assert result.exit_code == 0, result.output
     assert result.output == f"purged job PDF-{job}\n"

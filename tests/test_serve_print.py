@@ -150,10 +150,7 @@ def test_a_packet_prints_with_the_copies_sides_and_media_asked_for(
     [line] = result_lines(page)
     job = int(re.search(r"job PDF-(\d+)", line).group(1))  # type: ignore[union-attr]
     assert line == f"Sent to Front desk printer (job PDF-{job}), 3 copies."
-    end = time.monotonic() + 60
-    while f"PDF-{job} " in cups.run("lpstat", "-W", "not-completed", "-o", "PDF"):
-        assert time.monotonic() < end, "the job did not complete"
-        time.sleep(0.2)
+    cups.wait_completed(job)
     attributes = cups.job_attributes(job)
     assert {k: attributes.get(k) for k in ("job-state", "copies", "sides", "media", "job-name")} == {
         "job-state": "completed", "copies": "3", "sides": "one-sided", "media": "A4",
@@ -269,10 +266,7 @@ def test_a_personal_job_still_waiting_is_reported_with_its_id_and_what_to_do(
     # what the line says to do: let it print, then purge it
     cups.run("lp", "-i", str(job), "-H", "resume")
     assert cups_pdf_output[str(job)].exists()
-    end = time.monotonic() + 60
-    while f"PDF-{job} " in cups.run("lpstat", "-W", "not-completed", "-o", "PDF"):
-        assert time.monotonic() < end, "the job did not complete"
-        time.sleep(0.2)
+    cups.wait_completed(job)
     from handouts.commands import purge_print_job
 
     assert purge_print_job(f"PDF-{job}") is True
