@@ -131,6 +131,10 @@ def contained(path: Path, folder: Path, root: Path | None = None) -> Path:
     real = Path(os.path.realpath(path))
     folder = Path(os.path.abspath(folder))
     base = Path(os.path.realpath(folder.parent)) / folder.name
+    if root is not None and folder.is_relative_to(top := Path(os.path.abspath(root))):
+        # inside the workspace, no folder between its root and this one may be a link either
+        # (brands/<name> linked elsewhere would bring that place's styles/ and templates/ in)
+        base = Path(os.path.realpath(top)).joinpath(*folder.relative_to(top).parts)
     if not real.is_relative_to(base):
         where = display_path(base, root)
         raise OutsideError(shown, f"refused: it leads to {real}, outside {where}/ (links may not point out of it)")

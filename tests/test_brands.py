@@ -313,3 +313,21 @@ def test_check_reports_css_errors_in_a_brand_stylesheet(write_workspace):
         "styles", "brands/north/styles/custom.css",
         "brands/north/styles/custom.css:1: unknown property colr (did you mean color?)",
     )]
+
+
+def test_a_brand_folder_linked_elsewhere_brings_nothing_in(run, write_workspace, tmp_path):
+    """brands/<name> as a link: its styles/ and templates/ are outside the workspace, and refused."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "styles").mkdir(parents=True)
+    (elsewhere / "styles" / "custom.css").write_text('h1::after { content: " OUTSIDE" }', encoding="utf-8")
+    root = write_workspace({**BRANDS, "brands/north.yaml": "clinic:\n  name: North Valley Clinic\n"})
+    for path in (root / "brands" / "north").glob("*"):
+        path.unlink()
+    (root / "brands" / "north").rmdir()
+    (root / "brands" / "north").symlink_to(elsewhere, target_is_directory=True)
+    result = run("-w", root, "build", "test", "-k", "overview", "-l", "brief", "--lang", "en", "--brand", "north",
+                 "-o", tmp_path / "x.pdf")
+    assert result.exit_code == 1
+    assert (f"brands/north/styles/custom.css: refused: it leads to {elsewhere / 'styles' / 'custom.css'}, outside "
+            "brands/north/styles/ (links may not point out of it)") in result.stderr
+    assert not (tmp_path / "x.pdf").exists()
