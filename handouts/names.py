@@ -39,7 +39,7 @@ def slug_rule(what: str, value: object = None) -> str:
 
 def is_slug(value: str) -> bool:
     """Return whether value follows the rule of names."""
-    return bool(SLUG.match(value))
+    return bool(SLUG.fullmatch(value))
 
 
 def suggest(word: str, known: Iterable[str]) -> str | None:

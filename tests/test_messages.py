@@ -359,3 +359,13 @@ def test_every_list_and_mapping_field_has_an_example():
     assert [name for name in lists if name not in LISTS] == []
     assert [name for name in mappings if name not in MAPPINGS] == []
     assert [name for name in either if name not in EITHER] == []
+
+
+def test_names_and_colours_are_matched_whole():
+    """`$` in a Python pattern matches before a last newline: a name or colour ending in one is refused."""
+    from handouts.load.config import Colors
+    from handouts.names import is_slug
+
+    assert is_slug("heel-pain") and not is_slug("heel-pain\n")
+    with pytest.raises(ValueError):
+        Colors(primary="#0b5d4b\n")

@@ -336,3 +336,12 @@ def test_a_refused_purge_is_said_plainly(cups, write_workspace, cups_pdf_output)
     assert f"PDF-{job} " in cups.run("lpstat", "-W", "all", "-o", "PDF")  # it really is still there
     commands.purge_print_job(f"PDF-{job}")  # as ourselves, the owner: allowed
     assert f"PDF-{job} " not in cups.run("lpstat", "-W", "all", "-o", "PDF")
+
+
+def test_a_queue_name_may_not_end_in_a_newline():
+    """`$` in a Python pattern matches before a last newline: names are matched whole."""
+    from handouts.load.config import Printer
+
+    with pytest.raises(ValueError):
+        Printer(queue="Front\n", name="Front desk")
+    assert Printer(queue="Front", name="Front desk").queue == "Front"

@@ -31,8 +31,8 @@ def _color(value: object) -> str:
         raise ValueError(f"put colours in quotes, {example} (YAML reads an unquoted # as the start of a comment)")
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError(f"put colours in quotes, {example} (YAML read {value} as a number)")
-    if not (_HEX.match(value) and value.startswith("#")):
-        mended = f'like "#{value}"' if _HEX.match(value) else example
+    if not (_HEX.fullmatch(value) and value.startswith("#")):
+        mended = f'like "#{value}"' if _HEX.fullmatch(value) else example
         raise ValueError(f"'{value}' is not a colour; write # and six hex digits, {mended}")
     return value
 
@@ -134,7 +134,7 @@ class CheckSettings(Strict):
 
 
 def _queue_name(value: str) -> str:
-    if not re.match(QUEUE_PATTERN, value):
+    if not re.fullmatch(QUEUE_PATTERN, value):
         raise ValueError("a CUPS queue name has letters, digits and _ . @ + - only, and no dash first "
                          "(lpstat -p lists the queues)")
     return value

@@ -98,7 +98,7 @@ class Cups:
     def require_ready(self, queue: str) -> None:
         """Raise one line when the queue does not exist, is stopped or is not accepting jobs (the server
         answers: see require_server)."""
-        if not re.match(QUEUE_PATTERN, queue):
+        if not re.fullmatch(QUEUE_PATTERN, queue):
             raise PrintError(f"cannot print: {queue!r} is not a printer queue name")
         state = self.run("lpstat", "-p", queue)
         text = state.stdout.decode(errors="replace")
