@@ -208,6 +208,15 @@ def test_a_hostile_template_cannot_make_the_style_scan_slow(run, write_workspace
         0, [("ok", "styles", "the stylesheets and templates' <style> elements have no CSS errors")])
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("hostile", ["<style " * 150_000, "<style></style>\n" * 60_000,
+                                     "<style>" + "{{ x }}\n" * 100_000 + "</style>"])
+def test_a_megabyte_of_style_tags_is_scanned_in_one_pass(run, write_workspace, hostile):
+    """Each tag and line is looked at once: an unclosed `<style ` by the hundred thousand once took minutes."""
+    root = write_workspace({"templates/extra.html": hostile})
+    assert style_findings(run, root)[0] == 0
+
+
 @pytest.mark.slow
 def test_a_packet_warns_once_too(run, write_workspace, tmp_path):
     root = write_workspace(custom("p { colr: red; }\n"))

@@ -37,7 +37,6 @@ AT_RULES = ("import", "layer", "media", "page", "font-face", "color-profile", "c
 MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner", "bottom-left-corner",
                 "bottom-left", "bottom-center", "bottom-right", "bottom-right-corner", "left-top", "left-middle",
                 "left-bottom", "right-top", "right-middle", "right-bottom")
-_STYLE_START = re.compile(r"<style\b[^>]*>", re.IGNORECASE)
 _JINJA_START = re.compile(r"\{[{%#]")
 _JINJA_END = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _AT = re.compile(r" at (\d+):\d+")
@@ -289,12 +288,20 @@ def _style_elements(template: str, shown: str) -> list[Source]:
     """
     found = []
     lower = template.lower()
-    at = 0
-    while (match := _STYLE_START.search(template, at)) is not None:
-        end = lower.find("</style", match.end())
+    at, line, counted = 0, 1, 0
+    while (start := lower.find("<style", at)) >= 0:
+        if re.match(r"\w", lower[start + 6:start + 7]):  # <styles>, not <style>
+            at = start + 6
+            continue
+        opened = lower.find(">", start)
+        if opened < 0:  # no tag is ever closed after this one
+            break
+        end = lower.find("</style", opened)
         end = len(template) if end < 0 else end
-        css, skip = _blank_code(template[match.end():end], template.count("\n", 0, match.end()) + 1)
-        found.append(Source(css, shown, template.count("\n", 0, match.end()) + 1, skip))
+        line += template.count("\n", counted, opened + 1)  # lines counted once, left to right
+        counted = opened + 1
+        css, skip = _blank_code(template[opened + 1:end], line)
+        found.append(Source(css, shown, line, skip))
         at = end + 1
     return found
 
@@ -303,13 +310,14 @@ def _blank_code(css: str, first: int) -> tuple[str, frozenset[int]]:
     """Return css with template code turned into spaces (newlines kept), and the lines it was on."""
     parts: list[str] = []
     skip: set[int] = set()
-    at = 0
+    at, line = 0, first
     while (start := _JINJA_START.search(css, at)) is not None:
         close = css.find(_JINJA_END[start.group()], start.end())
         stop = len(css) if close < 0 else close + 2
         code = css[start.start():stop]
-        line = first + css.count("\n", 0, start.start())
+        line += css.count("\n", at, start.start())  # from the last code on, not from the start
         skip.update(range(line, line + code.count("\n") + 1))
+        line += code.count("\n")
         parts.extend((css[at:start.start()], re.sub(r"[^\n]", " ", code)))
         at = stop
     parts.append(css[at:])
