@@ -296,6 +296,9 @@ def test_raster_sizes_come_from_the_header():
         ">HBHHB", 11, 8, 65000, 65000, 1) + b"\x01\x11\x00"
     assert raster_size(bomb) == (65000, 65000)
     assert raster_size(b"\xff\xd8\xff\xda\x00\x02") is None  # image data before any frame header
+    # a decoy 1 x 1 frame header before the real one: the largest counts (a decoder may take the last)
+    decoy = b"\xff\xd8" + b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 1, 1, 1) + b"\x01\x11\x00" + bomb[2:]
+    assert raster_size(decoy) == (65000, 65000)
     assert raster_size(b"GIF89a") is None
 
 

@@ -128,6 +128,7 @@ _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    sizes: list[tuple[int, int]] = []
     index = 2
     while index + 4 <= len(data):
         if data[index] != 0xFF:
@@ -144,8 +145,12 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             if index + 9 > len(data):
                 return None
             height, width = struct.unpack(">HH", data[index + 5:index + 9])
-            return (width, height) if width and height else None
-        if marker == 0xDA or length < 2:  # image data begins before any frame header: damaged
-            return None
+            if not (width and height):
+                return None
+            # every frame header up to the image data counts (a decoder may take the last one):
+            # the largest is the size, so a small decoy frame cannot hide a large image
+            sizes.append((width, height))
+        if marker == 0xDA or length < 2:  # image data: the size is known, or the file is damaged
+            break
         index += 2 + length
-    return None
+    return max(sizes, key=lambda size: size[0] * size[1]) if sizes else None
