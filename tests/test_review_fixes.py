@@ -48,7 +48,21 @@ def test_patient_fields_never_reach_an_error_message(run, write_workspace, tmp_p
                  "-o", tmp_path / "x.pdf")
     assert result.exit_code == 1
     assert "Ana Ruiz" not in result.output and "HIV follow-up" not in result.output
-    assert "<patient field>" in result.stderr
+    assert "failed with patient fields filled in; the error is not shown" in result.stderr
+
+
+def test_a_patient_field_changed_by_a_template_never_reaches_an_error_message(run, write_workspace, tmp_path):
+    """|upper (or a slice, a format) would get past a search for the value itself."""
+    ws = write_workspace({"templates/kinds/overview.html": '{% extends "!builtin/kinds/overview.html" %}\n'
+                                                          "{% block body %}{{ {}[personal.patient_name|upper] }}"
+                                                          "{% endblock %}\n"})
+    result = run("-w", ws, "build", "test", "-l", "brief", "--patient-name", "Jane Doe", "-o", tmp_path / "x.pdf")
+    assert result.exit_code == 1
+    assert "JANE DOE" not in result.output and "Jane Doe" not in result.output
+    assert result.stderr == ("failed: test overview brief en letter: templates/kinds/overview.html:2: failed with "
+                             "patient fields filled in; the error is not shown, as a template may have put them in "
+                             "it: make the handout without patient fields to see it\n")
+    assert not (tmp_path / "x.pdf").exists()
 
 
 def test_the_same_inputs_elsewhere_give_the_same_version_and_bytes(run, write_workspace, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -158,7 +159,7 @@ class Builder:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one bad handout fails alone
-            return Result(job, error=_without_patient_fields(failure(exc), personal))
+            return Result(job, error=safe_failure(exc, personal))
 
 
 def render_bounded(builder: Builder, job: Job, personal: Personal | None = None) -> Rendered:
@@ -171,16 +172,22 @@ def render_bounded(builder: Builder, job: Job, personal: Personal | None = None)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - said as one line, like a failed handout
-        raise HandoutsError(f"{job}: {_without_patient_fields(failure(exc), personal)}") from None
+        raise HandoutsError(f"{job}: {safe_failure(exc, personal)}") from None
 
 
-def _without_patient_fields(message: str, personal: Personal | None) -> str:
-    """Blank out patient fields in an error message: a template can put them in any message."""
-    if personal:
-        for value in (personal.patient_name, personal.clinician, personal.note):
-            if value and value.strip():
-                message = message.replace(value, "<patient field>")
-    return message
+def safe_failure(exc: BaseException, personal: Personal | None) -> str:
+    """Return failure(exc), or with patient fields filled in, only where it failed.
+
+    A template can put a patient field into any error message, changed on the way (|upper, a
+    slice, a format), so no search for the values can be trusted to find it: the message itself
+    is left out, except the time and memory limits, whose words are ours.
+    """
+    message = failure(exc)
+    if not personal or isinstance(exc, (TimeLimitExceeded, MemoryError)):
+        return message
+    where = re.match(r"[\w./-]+:\d+: ", message)
+    return (f"{where.group() if where else ''}failed with patient fields filled in; the error is not shown, as a "
+            "template may have put them in it: make the handout without patient fields to see it")
 
 
 class TimeLimitExceeded(BaseException):

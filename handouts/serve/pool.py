@@ -92,7 +92,7 @@ def warm_images(_stamp: str) -> int:
 
 def make(stamp: str, job: Job, key: str, personal: Personal | None, images: bool) -> Made | str:
     """Render one handout in memory under the time limit; return it, or one line saying why not."""
-    from handouts.jobs.pipeline import _without_patient_fields, deadline, failure
+    from handouts.jobs.pipeline import deadline, safe_failure
     from handouts.limits import current
 
     try:
@@ -102,7 +102,7 @@ def make(stamp: str, job: Job, key: str, personal: Personal | None, images: bool
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - said as one line; never a traceback to the page
-        return _without_patient_fields(failure(exc), personal)
+        return safe_failure(exc, personal)
     return Made(rendered.pdf, rendered.pages, pictures)
 
 
