@@ -369,3 +369,18 @@ def test_names_and_colours_are_matched_whole():
     assert is_slug("heel-pain") and not is_slug("heel-pain\n")
     with pytest.raises(ValueError):
         Colors(primary="#0b5d4b\n")
+
+
+def test_a_syntax_message_quotes_a_short_piece_of_the_line_and_no_bidi_control(tmp_path):
+    """A 300,000-character line with U+202E (right-to-left override) gives one short, plain line."""
+    from handouts.load import yamlio
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("title: ok\nextra: `" + "A" * 300_000 + " \u202e evil\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        yamlio.load(path, tmp_path)
+    [line] = caught.value.lines()
+    assert len(line) < 300 and "\u202e" not in line
+    assert line.startswith("bad.yaml:2: ")
+    [(_, excerpt)] = caught.value.with_excerpts()
+    assert excerpt and all("\u202e" not in shown and len(shown) < 200 for shown in excerpt), excerpt

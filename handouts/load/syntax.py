@@ -10,12 +10,20 @@ parser's problem, cleaned up.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import yaml
 
 #: The widest source line shown under a message; longer lines are cut around the column.
 SHOWN_WIDTH = 100
+
+
+def _short(text: str, width: int = 60) -> str:
+    """Return a piece of the user's line for a message: bidi and other format characters shown as
+    a replacement mark (they could reorder the terminal's line), and cut to width with "..."."""
+    text = "".join("\ufffd" if unicodedata.category(ch) in ("Cf", "Cc") else ch for ch in text)
+    return text if len(text) <= width else text[:width] + "..."
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,7 @@ class Syntax:
         if not 0 <= self.line < len(lines):
             return ()
         # a tab shows as an arrow, other control characters as a replacement mark: one column each
-        source = "".join("→" if ch == "\t" else "\ufffd" if ord(ch) < 32 or ord(ch) == 127 else ch
+        source = "".join("→" if ch == "\t" else "\ufffd" if unicodedata.category(ch) in ("Cc", "Cf") else ch
                          for ch in lines[self.line])
         column = min(self.column, len(source))
         start = max(0, min(column - SHOWN_WIDTH // 2, len(source) - SHOWN_WIDTH))
@@ -122,7 +130,7 @@ def _reserved(seen: _Seen) -> Syntax | None:
     problem = seen.problem
     if "cannot start any token" in problem and seen.here[seen.mark.column:]:
         value = seen.here[seen.mark.column:].strip()
-        return seen.at_mark(f'a value cannot start with {value[0]}; put the value in quotes, like "{value}"')
+        return seen.at_mark(f'a value cannot start with {value[0]}; put the value in quotes, like "{_short(value)}"')
     if "found undefined alias" in problem or "scanning an alias" in seen.context:
         if "scanning an alias" in seen.context and seen.start is not None:  # point at the *, not past it
             seen = _Seen(seen.exc, problem, seen.context, seen.start, seen.lines)
@@ -146,7 +154,8 @@ def _colon(seen: _Seen) -> Syntax | None:
     if ": " in body.removeprefix("- "):  # a second colon on the line: the value has one
         key, _, value = here.partition(": ")
         value = value.strip().replace("\\", "\\\\").replace('"', '\\"')
-        return seen.at_mark(f'a ": " inside a value; put the value in quotes, like {key.strip()}: "{value}"')
+        example = f'{_short(key.strip(), 40)}: "{_short(value)}"'
+        return seen.at_mark(f'a ": " inside a value; put the value in quotes, like {example}')
     return seen.at_indent("this line is indented more than the field above it; fields of the same block start in "
                           "the same column")
 
@@ -183,7 +192,7 @@ def _plain_line(seen: _Seen) -> Syntax | None:
     start = seen.start
     if "could not find expected ':'" not in seen.problem or start is None:
         return None
-    words = seen.line(start.line).strip()
+    words = _short(seen.line(start.line).strip())
     return Syntax(start.line, start.column, f'invalid YAML: this line is neither a field ("name: {words}") nor a '
                                             f'list item ("- {words}"); add what it lacks, or indent it to continue '
                                             "the text above")
