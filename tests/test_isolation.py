@@ -201,20 +201,25 @@ def test_killing_a_worker_mid_build_does_not_hang_the_build(two_kinds, tmp_path)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "handouts", "-w", str(two_kinds), "build", "--all", "-j", "2",
                "-p", "letter", "-p", "a4", "-o", str(out)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Output goes to files: a readline() on a pipe may read further lines ahead into its buffer,
+    # which communicate() (reading the pipe itself) would then never see.
+    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with stdout.open("w") as out_file, stderr.open("w") as err_file:
+        proc = subprocess.Popen(command, stdout=out_file, stderr=err_file, text=True)
     try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()  # the first handout is written: both workers are busy
-        assert first.startswith("wrote "), first
+        end = time.monotonic() + 120
+        while not stdout.read_text().startswith("wrote "):  # the first handout is written: both workers are busy
+            assert proc.poll() is None and time.monotonic() < end, stdout.read_text() + stderr.read_text()
+            time.sleep(0.05)
         workers = _children(proc.pid)
         assert workers, "no worker processes found"
         os.kill(workers[0], signal.SIGKILL)
-        rest, err = proc.communicate(timeout=180)
+        proc.wait(timeout=180)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-    lines = (first + rest).strip().splitlines()
+    lines, err = stdout.read_text().strip().splitlines(), stderr.read_text()
     failed = [line for line in err.splitlines() if line.startswith("failed: ")]
     assert all("the worker process was killed by signal 9 (SIGKILL)" in line for line in failed), err
     built = [line for line in lines if line.startswith("wrote ")]
