@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -184,13 +185,16 @@ def list_command(ctx: click.Context, code: str | None) -> None:
 @click.option("--brand", "brands", multiple=True, metavar="NAME",
               help="Build for the clinic in brands/NAME.yaml, into OUTPUT/NAME/; repeat for several; "
                    "'all' for every brand file, 'default' for handouts.yaml's clinic (the default).")
+@click.option("--cluster", metavar="ADDRESS", envvar="HANDOUTS_CLUSTER", show_envvar=True,
+              help="Build the catalog on a Dask cluster, e.g. tcp://HOST:8786 (needs handouts[cluster]); "
+                   "the PDFs are written here. Never with patient fields.")
 @click.pass_context
 @reports_errors
 def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool, kinds: tuple[str, ...],
                   lengths: tuple[str, ...], langs: tuple[str, ...], papers: tuple[str, ...],
                   output: Path | None, large_print: str, patient_name: str | None, clinician: str | None,
                   follow_up: datetime | None, note: str | None, workers: int | None, force: bool, overwrite: bool,
-                  quiet: bool, reviewed_only: bool | None, brands: tuple[str, ...]) -> None:
+                  quiet: bool, reviewed_only: bool | None, brands: tuple[str, ...], cluster: str | None) -> None:
     """Build handouts as PDF files.
 
     With no --kind, --length or --lang, builds every kind, length and language of
@@ -205,6 +209,7 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
       handouts build --all --paper letter --paper a4
       handouts build sciatica -k overview -l brief --lang es --patient-name "Ana Ruiz" -o ana.pdf
       handouts build --all --brand all
+      handouts build --all --brand all --cluster tls://scheduler.example.org:8786
 
     Patient fields (--patient-name, --clinician, --follow-up, --note) print on one handout
     that goes only to the file named with -o (or to standard output with -o -); they are
@@ -223,6 +228,8 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
         raise UsageError(f"name a topic or use --all; available: {', '.join(names)}")
     personal = Personal(patient_name, clinician, follow_up.date() if follow_up else None, note)
     single = commands.single_file(output)
+    if cluster is not None and single and ctx.get_parameter_source("cluster") is ParameterSource.ENVIRONMENT:
+        cluster = None  # HANDOUTS_CLUSTER is for catalogs: one named handout (a patient's) is made here
     if output is not None and str(output) == "-":
         quiet = True  # standard output carries the PDF; messages go to standard error
     done = 0
@@ -248,8 +255,8 @@ def build_command(ctx: click.Context, topics: tuple[str, ...], all_topics: bool,
             ws, topics=topics, kinds=kinds, lengths=lengths, langs=langs, papers=papers,
             large_print={"yes": (True,), "no": (False,), "both": (False, True)}[large_print],
             output=output, personal=personal or None, reviewed_only=reviewed_only, workers=workers, force=force,
-            overwrite=overwrite, brand=brands or "default", on_result=on_result, on_skip=on_skip,
-            on_refused=refused, on_start=on_start,
+            overwrite=overwrite, brand=brands or "default", cluster=cluster, on_result=on_result,
+            on_skip=on_skip, on_refused=refused, on_start=on_start,
             on_warning=lambda line: click.echo(f"warning: {line}", err=True),
         )
 

@@ -108,6 +108,7 @@ def build(
     force: bool = False,
     overwrite: bool = False,
     brand: str | Sequence[str] = DEFAULT_BRAND,
+    cluster: str | None = None,
     on_result: OnResult | None = None,
     on_skip: OnJob | None = None,
     on_refused: Callable[[Job, str], None] | None = None,
@@ -123,6 +124,8 @@ def build(
     once, before anything is made: the CSS WeasyPrint will ignore, which `check` reports as errors.
     brand is one brand or several (names of brands/<name>.yaml, "default" for handouts.yaml's
     clinic, "all" for every brand file); another brand's handouts go to <output>/<brand>/.
+    cluster is a Dask scheduler's address (tcp://HOST:8786): the catalog's jobs run on its workers
+    and the PDFs are written here (handouts.jobs.cluster); patient fields never go there.
     """
     from handouts.files import check_output_target
     from handouts.limits import current
@@ -136,6 +139,16 @@ def build(
             f"-o {out}: a handout with patient fields may not go into the catalog's output folder "
             f"({ws.output_dir.name}/), where it would replace the handout everyone prints; name a file elsewhere"
         )
+    if cluster is not None:
+        from handouts.jobs.cluster import cluster_address
+
+        if personal:
+            raise UsageError("--cluster: patient fields never go to a cluster; make a handout with patient fields "
+                             "here, without --cluster")
+        if single:
+            raise UsageError(f"--cluster builds a catalog into a folder; -o {out} names one file, which is made here "
+                             "without --cluster")
+        cluster = cluster_address(cluster)
     if personal and not single:
         raise UsageError(
             "a handout with patient fields goes only to a file you name: add -o NAME.pdf, or -o - for "
@@ -183,7 +196,8 @@ def build(
         return Report(results=[result], refused=refused)
     from handouts.jobs.batch import build_catalog
 
-    report = build_catalog(ws, kept, folder, workers=workers, force=force, on_result=on_result, on_skip=on_skip)
+    report = build_catalog(ws, kept, folder, workers=workers, force=force, on_result=on_result, on_skip=on_skip,
+                           cluster=cluster)
     report.refused.extend(refused)
     return report
 

@@ -43,6 +43,8 @@ class Limits:
     image_bytes: int = 5_000_000
     #: Pixels (width x height) of one PNG or JPEG image, read from its header before anything decodes it.
     image_pixels: int = 25_000_000
+    #: Megabytes of workspace files a cluster build sends its workers (handouts build --cluster).
+    bundle_mb: int = 256
 
     def variable(self, name: str) -> str:
         """Return the environment variable that sets limit name."""

@@ -21,6 +21,7 @@ from handouts.cache import (
     renderer_fingerprint,
     version_id,
 )
+from handouts.errors import display_path
 from handouts.files import write_atomic
 from handouts.jobs.executor import run_jobs
 from handouts.jobs.facts import FactsCache, LayoutFacts
@@ -156,8 +157,14 @@ def build_catalog(
     force: bool = False,
     on_result: Callable[[Result], None] | None = None,
     on_skip: Callable[[Job], None] | None = None,
+    cluster: str | None = None,
 ) -> Report:
-    """Build jobs into output/, in parallel, skipping up-to-date outputs; record each in the manifest."""
+    """Build jobs into output/, in parallel, skipping up-to-date outputs; record each in the manifest.
+
+    The jobs run in worker processes here, or with cluster (a Dask scheduler's address) on its
+    workers (handouts.jobs.cluster), whose PDFs are written here: either way each output is
+    written once, atomically, and recorded as it arrives.
+    """
     _remove_stale_temporaries(output)
     digests = Digests(cache_dir(workspace.root) / DIGESTS)
     keys = Keys(workspace, digests)
@@ -183,10 +190,16 @@ def build_catalog(
         report.results.append(result)
         if on_result:
             on_result(result)
-    tasks = [(job, str(output / job.relpath), key) for job, key in todo.items()]
     finished: set[Job] = set()
+    if cluster is not None:
+        done: Iterator[Done] = _from_cluster(cluster, workspace, output, todo)
+    else:
+        tasks = [(job, str(output / job.relpath), key) for job, key in todo.items()]
+        done = run_jobs(workspace, _build_with, tasks, _build_died, workers)
     try:
-        for job, pages, error, seconds, found in run_jobs(workspace, _build_with, tasks, _build_died, workers):
+        for job, pages, error, seconds, found in done:
+            if job in finished:  # never counted or recorded twice
+                continue
             finished.add(job)
             if error is None:
                 result = Result(job, output / job.relpath, pages, version=version_id(todo[job]))
@@ -208,6 +221,22 @@ def build_catalog(
         facts.save()
         digests.save()
     return report
+
+
+def _from_cluster(address: str, workspace: Workspace, output: Path, todo: dict[Job, str]) -> Iterator[Done]:
+    """Run the jobs on a Dask cluster; write each PDF that comes back into place here, atomically."""
+    from handouts.jobs.cluster import Cluster
+
+    brands = sorted({job.brand for job in todo})
+    with Cluster(address) as cluster:
+        for job, pdf, pages, error, seconds, found in cluster.run(workspace, brands, list(todo.items())):
+            if error is None and pdf is not None:
+                target = output / job.relpath
+                try:
+                    write_atomic(target, pdf)
+                except OSError as exc:
+                    error = f"cannot write {display_path(target)}: {exc.strerror or exc}"
+            yield job, pages, error, seconds, found
 
 
 def _outside_output(output: Path, jobs: list[Job]) -> list[Job]:

@@ -85,7 +85,7 @@ class _Pool(Generic[T, R]):
     """Worker processes, each fed one task at a time over its own pipe."""
 
     def __init__(self, workspace: Workspace, work: Callable[[Builder, T], R], died: Callable[[T, str], R],
-                 size: int) -> None:
+                 size: int, builder: Builder | None = None, env: dict[str, str | None] | None = None) -> None:
         import multiprocessing
 
         # fork lets workers start with the parent's Builder (WeasyPrint imported, topics and styles
@@ -97,25 +97,35 @@ class _Pool(Generic[T, R]):
         self.context = multiprocessing.get_context(self.method)
         from handouts.limits import current
 
-        self.limits = current()
+        #: Environment variables the workers set for themselves (a cluster client's limits and
+        #: SOURCE_DATE_EPOCH); None values are removed.
+        self.env = env or {}
+        self.limits = current(with_environment(self.env))
         self.workspace = workspace
         self.work = work
         self.died = died
         self.size = size
+        self.builder = builder
         self.workers: list[_Worker[T]] = []
+        self.scratch: str | None = None
 
-    def run(self, items: Sequence[T], ordered: bool) -> Iterator[R]:
+    def run(self, items: Sequence[T], ordered: bool, *, keep: bool = False) -> Iterator[R]:
+        """Yield the results of items; with keep, the workers stay for the next run (close() ends them)."""
         global _parent_builder
         from multiprocessing.connection import wait
 
         from handouts.jobs.pipeline import Builder
 
-        _parent_builder = Builder(self.workspace) if self.method == "fork" else None
+        if self.method == "fork":
+            self.builder = self.builder or Builder(self.workspace)
+            _parent_builder = self.builder
         # Workers keep their temporary files (WeasyPrint's FontConfiguration copies every font it
         # loads into a weasyprint-* folder that only a finalizer removes, and a killed worker runs
-        # none) in one folder of this batch, removed when the workers are gone.
-        self.scratch = tempfile.mkdtemp(prefix="handouts-workers-")
+        # none) in one folder of this pool, removed when the workers are gone.
+        if self.scratch is None:
+            self.scratch = tempfile.mkdtemp(prefix="handouts-workers-")
         pending = deque(enumerate(items))
+        finished = False
         waiting: dict[int, R] = {}
         next_out = 0
         try:
@@ -146,10 +156,18 @@ class _Pool(Generic[T, R]):
                             next_out += 1
                     else:
                         yield result
+            finished = True
         finally:
             _parent_builder = None
-            self._stop()
+            if not (keep and finished):
+                self.close()
+
+    def close(self) -> None:
+        """End every worker and remove their temporary files."""
+        self._stop()
+        if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     def _receive(self, worker: _Worker[T], item: T) -> R:
         """Return the worker's result for item, or died(item) when the worker ended without one."""
@@ -182,7 +200,8 @@ class _Pool(Generic[T, R]):
         while len(self.workers) < self.size and idle < pending:
             parent_end, child_end = self.context.Pipe()
             process = self.context.Process(  # type: ignore[attr-defined]  # typeshed: BaseContext
-                target=_worker_main, args=(child_end, str(self.workspace.root), self.work, self.scratch), daemon=True
+                target=_worker_main, args=(child_end, str(self.workspace.root), self.work, self.scratch, self.env),
+                daemon=True
             )
             process.start()
             child_end.close()
@@ -219,10 +238,26 @@ def _death(exitcode: int | None) -> str:
     return f"ended with exit code {exitcode}" if exitcode is not None else "stopped answering"
 
 
-def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any], scratch: str) -> None:
+def with_environment(env: dict[str, str | None]) -> dict[str, str]:
+    """Return this process's environment with env's variables set (and those that are None removed)."""
+    merged = dict(os.environ)
+    for name, value in env.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _worker_main(conn: Connection, root: str, work: Callable[[Builder, Any], Any], scratch: str,
+                 env: dict[str, str | None]) -> None:
     """A worker: one Builder, then tasks from the pipe until the parent says stop."""
     from handouts.jobs.pipeline import Builder
 
+    if env:
+        wanted = with_environment(env)
+        os.environ.clear()
+        os.environ.update(wanted)
     tempfile.tempdir = tempfile.mkdtemp(prefix="worker-", dir=scratch)
     _limit_memory()
     # Ctrl-C reaches the whole process group: the parent alone stops the build, records what is

@@ -124,15 +124,20 @@ class Builder:
         }
         return {name: plain(value) for name, value in context.items()}
 
-    def build_one(self, job: Job, target: Path, personal: Personal | None = None, key: str | None = None) -> Result:
+    def build_one(self, job: Job, target: Path | None, personal: Personal | None = None,
+                  key: str | None = None) -> Result:
         """Make one PDF and move it into place at target; never leave a partial file.
 
-        target "-" writes the PDF to standard output. Without patient fields, the result carries
-        the layout facts `check` reuses.
+        target "-" writes the PDF to standard output; None keeps it in the result (a cluster worker
+        sends it home, where it is written). Without patient fields, the result carries the layout
+        facts `check` reuses.
         """
         key = key or self.keys.key(job)
         measure = wants_colours(job) and not personal
         rendered = self.render(job, personal, key, measure_colours=measure)
+        facts = None if personal else LayoutFacts(rendered.pages, rendered.colours)
+        if target is None:
+            return Result(job, None, rendered.pages, version=version_id(key), facts=facts, pdf=rendered.pdf)
         try:
             if str(target) == "-":
                 sys.stdout.buffer.write(rendered.pdf)
@@ -141,10 +146,9 @@ class Builder:
                 write_atomic(target, rendered.pdf)
         except OSError as exc:
             raise HandoutsError(f"cannot write {display_path(target)}: {exc.strerror or exc}") from None
-        facts = None if personal else LayoutFacts(rendered.pages, rendered.colours)
         return Result(job, target, rendered.pages, version=version_id(key), facts=facts)
 
-    def make(self, job: Job, target: Path, personal: Personal | None = None, key: str | None = None) -> Result:
+    def make(self, job: Job, target: Path | None, personal: Personal | None = None, key: str | None = None) -> Result:
         """Make one handout into target and return its Result; never raise for a failure of this handout.
 
         The one function every door (CLI, library, packets, workers) makes a handout through: any

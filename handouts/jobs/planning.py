@@ -67,6 +67,8 @@ class Result:
     version: str | None = None
     #: What `check` would measure of its layout, when the build recorded it.
     facts: LayoutFacts | None = None
+    #: The PDF itself, when it was made in memory (target None: on a cluster worker).
+    pdf: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,417 @@
+"""Catalog builds on a Dask distributed cluster: the same jobs, run on other machines.
+
+Imported only for `handouts build --cluster ADDRESS` (or HANDOUTS_CLUSTER), never from
+handouts.yaml: a Dask client unpickles what the scheduler sends, so only whoever runs handouts
+may choose a cluster. The engine plans, keys and gates the jobs as for a local build
+(handouts.jobs.batch); this module only runs them elsewhere and brings the PDFs home:
+
+- The workspace's files travel to the workers as a bundle named by its digest (every file's path
+  and SHA-256): scattered once to every worker, unpacked there into
+  $TMPDIR/handouts-bundles/<digest>/ and checked against the digest, so a worker builds exactly
+  the client's inputs and never a stale copy.
+- Before any job runs, every worker's fingerprint (handouts' code and built-in templates and
+  styles, WeasyPrint, Pango, HarfBuzz and the rest, and the installed fonts) is compared with the
+  client's; a different worker would make different bytes, so the build is refused, naming it
+  and what differs. Each task checks again, for a worker that joins later.
+- On a worker, each handout is made by the same Builder.make as locally, in a worker process of
+  the same pool (handouts.jobs.executor): the time and memory limits hold, and a handout that
+  crashes its process fails alone without taking the Dask worker down.
+- The PDF comes back to the client, which writes it atomically and records it in the manifest:
+  one output per job, however often Dask ran it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handouts.errors import HandoutsError, UsageError
+from handouts.jobs.planning import Job
+
+if TYPE_CHECKING:
+    from handouts.jobs.executor import _Pool
+    from handouts.jobs.facts import LayoutFacts
+    from handouts.jobs.pipeline import Builder
+    from handouts.load.workspace import Workspace
+
+#: The environment variable that names a cluster when --cluster is not given.
+CLUSTER_VARIABLE = "HANDOUTS_CLUSTER"
+
+#: What a worker sends back for one handout: (job, PDF bytes, pages, error, seconds, layout facts).
+Made = tuple[Job, "bytes | None", int, "str | None", float, "LayoutFacts | None"]
+
+#: Seconds to wait for the scheduler when connecting, and between looks at a build that has no news.
+CONNECT_SECONDS = 20.0
+WATCH_SECONDS = 5.0
+
+
+class ClusterError(HandoutsError):
+    """The cluster cannot run this build (unreachable, no workers, a different renderer, lost): one line a problem."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__(lines[0])
+        self._lines = list(lines)
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+
+def cluster_address(given: str | None) -> str | None:
+    """Return the cluster's address from --cluster, else HANDOUTS_CLUSTER, else None (build locally)."""
+    address = given if given is not None else os.environ.get(CLUSTER_VARIABLE, "")
+    address = address.strip()
+    if not address:
+        return None
+    if "://" not in address or address.split("://", 1)[0] not in ("tcp", "tls", "inproc", "ucx", "ws", "wss"):
+        raise UsageError(f"--cluster {address}: expected a Dask scheduler address such as tcp://HOST:8786 "
+                         "or tls://HOST:8786")
+    return address
+
+
+# --- the bundle: the workspace's files, named by their digest ------------------------------------
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The workspace files a build reads, by path inside the workspace, and their digest."""
+
+    files: dict[str, bytes]
+    digest: str
+
+    @property
+    def size(self) -> int:
+        """Return the bytes of all files."""
+        return sum(len(data) for data in self.files.values())
+
+
+def bundle_digest(files: dict[str, bytes]) -> str:
+    """Return the digest of a bundle: every file's path and SHA-256, in path order."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def make_bundle(workspace: Workspace, brands: Sequence[str]) -> Bundle:
+    """Return the bundle of the files a build of these brands reads from the workspace.
+
+    handouts.yaml, data/ (topics and assets), the workspace's own templates/ and styles/ (the
+    built-in ones are part of the fingerprint), and each brand's file and folder. A file or
+    folder reached through a link out of its folder is left out, as the local build refuses it.
+    """
+    from handouts.jobs.batch import _files_below
+    from handouts.limits import current
+    from handouts.load.brands import BrandWorkspace
+    from handouts.load.workspace import CONFIG_FILE, builtin_dir
+
+    root = workspace.root
+    folders = [root / "data"]
+    for kind in ("templates", "styles"):
+        own = root / kind
+        if own.is_dir() and own.resolve() != builtin_dir(kind).resolve():
+            folders.append(own)
+    singles = [root / CONFIG_FILE]
+    for brand in brands:
+        branded = workspace.for_brand(brand)
+        if isinstance(branded, BrandWorkspace):
+            singles.append(branded.brand_file)
+            folders.append(branded.brand_dir)
+    paths = [p for p in singles if _inside(root, p)]
+    for folder in folders:
+        if folder.is_dir() and _inside(root, folder):
+            paths.extend(_files_below(folder))
+    limit = current().bundle_mb
+    files: dict[str, bytes] = {}
+    total = 0
+    for path in paths:
+        name = path.relative_to(root).as_posix()
+        if name in files:
+            continue
+        data = path.read_bytes()
+        total += len(data)
+        if total > limit * 1_000_000:
+            raise ClusterError(f"the workspace's files come to more than {limit} MB, the most a cluster build "
+                               f"sends its workers ({current().variable('bundle_mb')})")
+        files[name] = data
+    return Bundle(files, bundle_digest(files))
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Return whether path, with every link on the way resolved, is where it says below root."""
+    return os.path.realpath(path) == str(root / path.relative_to(root))
+
+
+def unpack(files: dict[str, bytes], digest: str) -> Path:
+    """Return the folder holding this bundle on this machine, unpacking it the first time.
+
+    Unpacked into a temporary folder, checked against its digest, then renamed into place, so
+    tasks running at once never see half a bundle.
+    """
+    base = Path(tempfile.gettempdir()) / "handouts-bundles"
+    target = base / digest
+    if (target / "handouts.yaml").is_file():
+        return target
+    if bundle_digest(files) != digest:
+        raise ClusterError(f"the workspace bundle {digest[:12]} arrived damaged (its files do not match its digest)")
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=base))
+    try:
+        for name, data in files.items():
+            parts = name.split("/")
+            if name.startswith("/") or any(part in ("", ".", "..") for part in parts):
+                raise ClusterError(f"the workspace bundle {digest[:12]} names a file outside it: {name!r}")
+            path = scratch.joinpath(*parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "xb") as handle:
+                handle.write(data)
+        try:
+            scratch.rename(target)
+        except OSError:  # another task unpacked it first
+            if not (target / "handouts.yaml").is_file():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+# --- the fingerprint: what makes a worker's bytes the same as ours -------------------------------
+
+
+def fingerprint() -> dict[str, str]:
+    """Return what decides a PDF's bytes besides its inputs, part by part.
+
+    The renderer's versions (handouts.cache.renderer_fingerprint), handouts' own code, messages and
+    built-in templates and styles, and the fonts fontconfig offers.
+    """
+    global _fingerprint
+    if _fingerprint is None:
+        from handouts import __version__
+        from handouts.cache import PACKAGE_ROOT, Digests, code_files, renderer_fingerprint
+        from handouts.load.workspace import builtin_dir
+
+        parts = {"handouts": __version__}
+        for part in renderer_fingerprint().split("; "):
+            name, _, version = part.rpartition(" ")
+            parts[name or part] = version
+        named: list[tuple[str, Path]] = [(f"code/{p.relative_to(PACKAGE_ROOT).as_posix()}", p) for p in code_files()]
+        for kind in ("templates", "styles"):
+            folder = builtin_dir(kind)
+            named.extend((f"{kind}/{p.relative_to(folder).as_posix()}", p)
+                         for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
+        parts["handouts code, templates and styles"] = Digests(None).combined(named)[:16]
+        parts["fonts"] = _fonts_digest()
+        _fingerprint = parts
+    return dict(_fingerprint)
+
+
+_fingerprint: dict[str, str] | None = None
+
+
+def _fonts_digest() -> str:
+    """Return a digest of the font files fontconfig lists (their paths and sizes)."""
+    try:
+        listed = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True,
+                                timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (fc-list did not run)"
+    found = []
+    for line in sorted(set(listed.splitlines())):
+        try:
+            found.append(f"{line}\0{os.stat(line).st_size}")
+        except OSError:
+            continue
+    return hashlib.sha256("\n".join(found).encode()).hexdigest()[:16]
+
+
+def differences(theirs: dict[str, str], ours: dict[str, str]) -> str:
+    """Return what differs between a worker's fingerprint and ours, in words."""
+    lines = []
+    for name in sorted(set(theirs) | set(ours)):
+        if theirs.get(name) != ours.get(name):
+            if name in ("fonts", "handouts code, templates and styles"):
+                lines.append(f"{name} differ")
+            else:
+                lines.append(f"{name} {theirs.get(name, 'missing')} there, {ours.get(name, 'missing')} here")
+    return "; ".join(lines)
+
+
+# --- on a worker ---------------------------------------------------------------------------------
+
+#: This Dask worker's pools: one per (bundle, environment, thread), kept between tasks.
+_pools: dict[tuple[str, tuple[tuple[str, str | None], ...], int], _Pool[tuple[Job, str], Made]] = {}
+_pools_lock = threading.Lock()
+
+
+def run_on_worker(files: dict[str, bytes], digest: str, env: dict[str, str | None], expected: dict[str, str],
+                  task: tuple[Job, str]) -> Made:
+    """Make one handout on a Dask worker and return its PDF (the function each task runs)."""
+    import multiprocessing
+
+    from handouts.jobs.executor import _Pool
+    from handouts.load.workspace import Workspace
+
+    ours = fingerprint()
+    if ours != expected:
+        raise ClusterError(f"refused: this worker would make different bytes ({differences(ours, expected)})")
+    if multiprocessing.current_process().daemon:
+        raise ClusterError("refused: this Dask worker runs as a daemon process (under a nanny), which cannot "
+                           "start the process a handout is made in; start workers with "
+                           "DASK_DISTRIBUTED__WORKER__DAEMON=False")
+    root = unpack(files, digest)
+    key = (digest, tuple(sorted(env.items())), threading.get_ident())
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = _Pool(Workspace(root), _make_in_memory, _died, 1, env=env)
+    (made,) = list(pool.run([task], ordered=False, keep=True))
+    return made
+
+
+def _make_in_memory(builder: Builder, task: tuple[Job, str]) -> Made:
+    job, key = task
+    started = time.perf_counter()
+    result = builder.make(job, None, key=key)
+    return job, result.pdf, result.pages, result.error, time.perf_counter() - started, result.facts
+
+
+def _died(task: tuple[Job, str], why: str) -> Made:
+    return task[0], None, 0, why, 0.0, None
+
+
+# --- on the client -------------------------------------------------------------------------------
+
+
+def environment() -> dict[str, str | None]:
+    """Return the variables of this process that a worker must share: the limits and SOURCE_DATE_EPOCH."""
+    from dataclasses import fields
+
+    from handouts.limits import Limits
+
+    names = ["SOURCE_DATE_EPOCH", *(Limits().variable(f.name) for f in fields(Limits))]
+    return {name: os.environ.get(name) for name in names}
+
+
+class Cluster:
+    """A connection to a Dask scheduler that runs handout jobs and yields what its workers made."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UsageError("--cluster needs Dask distributed: pip install 'handouts[cluster]'") from None
+        self.address = address
+        try:
+            self.client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+    def close(self) -> None:
+        """Leave the cluster (its workers keep running)."""
+        try:
+            self.client.close(timeout=5)
+        except Exception:  # noqa: BLE001 - leaving a scheduler that is gone
+            pass
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check_workers(self) -> int:
+        """Refuse the build if a worker's fingerprint differs from ours; return the number of workers."""
+        ours = fingerprint()
+        try:
+            theirs: dict[str, dict[str, str]] = self.client.run(fingerprint)
+        except Exception as exc:  # noqa: BLE001 - a worker that cannot even run handouts
+            raise ClusterError(f"the cluster's workers cannot run handouts: {type(exc).__name__}: {exc}") from None
+        if not theirs:
+            raise ClusterError(f"the cluster at {self.address} has no workers")
+        bad = [f"worker {address} refused: it would make different bytes ({differences(fp, ours)})"
+               for address, fp in sorted(theirs.items()) if fp != ours]
+        if bad:
+            raise ClusterError(*bad)
+        return len(theirs)
+
+    def run(self, workspace: Workspace, brands: Sequence[str], tasks: Sequence[tuple[Job, str]]) -> Iterator[Made]:
+        """Yield what the workers made of each (job, key), as they finish; each job once."""
+        from distributed import wait
+
+        workers = self.check_workers()
+        bundle = make_bundle(workspace, brands)
+        expected = fingerprint()
+        env = environment()
+        [files] = self.client.scatter([bundle.files], broadcast=True, hash=False)
+        # a bounded window of tasks: the scheduler holds a few per worker, not millions
+        window = max(8, 4 * workers)
+        todo = list(reversed(tasks))
+        running: dict[Any, tuple[Job, str]] = {}
+        try:
+            while todo or running:
+                while todo and len(running) < window:
+                    task = todo.pop()
+                    future = self.client.submit(run_on_worker, files, bundle.digest, env, expected, task,
+                                                pure=False, retries=0, key=f"handout-{task[1][:20]}")
+                    running[future] = task
+                with self.client.as_current():
+                    done, _ = wait(list(running), timeout=WATCH_SECONDS, return_when="FIRST_COMPLETED")
+                if not done:
+                    self._watch()
+                    continue
+                for future in done:
+                    task = running.pop(future)
+                    yield self._made(future, task)
+        finally:
+            for future in running:
+                future.cancel()
+
+    def _made(self, future: Any, task: tuple[Job, str]) -> Made:
+        """Return one task's result, or its failure said as a handout's error."""
+        from distributed import KilledWorker
+
+        job = task[0]
+        if future.status == "finished":
+            made: Made = future.result()
+            return made
+        if self.client.status not in ("running", "connecting"):
+            raise self._lost()
+        try:
+            future.result(timeout=WATCH_SECONDS)
+        except KilledWorker:
+            from dask import config
+
+            tries = config.get("distributed.scheduler.allowed-failures", 3)
+            return _died(task, f"the Dask workers running it died {tries + 1} times (distributed.scheduler."
+                               "allowed-failures); the rest of the batch went on")
+        except ClusterError as exc:
+            return _died(task, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a task that raised fails once, like a local failure
+            if future.status == "cancelled":
+                raise self._lost() from None
+            return _died(task, f"failed on the cluster: {type(exc).__name__}: {exc}")
+        return job, None, 0, "failed on the cluster without an error", 0.0, None
+
+    def _watch(self) -> None:
+        """Raise when the scheduler is gone or no worker is left to run anything."""
+        if self.client.status not in ("running", "connecting"):
+            raise self._lost()
+        try:
+            info = self.client.scheduler_info()
+        except Exception:  # noqa: BLE001
+            raise self._lost() from None
+        if not info.get("workers"):
+            raise ClusterError(f"the cluster at {self.address} has no workers left; what was built so far is "
+                               "recorded, and the next run builds only the rest")
+
+    def _lost(self) -> ClusterError:
+        return ClusterError(f"lost the Dask scheduler at {self.address}; what was built so far is recorded, and the "
+                            "next run builds only the rest")
