@@ -96,13 +96,15 @@ def test_manifest_has_an_entry_per_brand_and_an_edit_rebuilds_only_that_brand(wr
     root = write_workspace(BRANDS)
     first = build(root, **ONE, brand=["default", "all"])
     assert len(first.built) == 3
-    entries = json.loads((root / "output" / "manifest.json").read_text())["outputs"]
-    assert [(e["brand"], e["path"]) for e in entries] == [
-        ("default", "en/test/overview-brief-letter.pdf"),
-        ("north", "north/en/test/overview-brief-letter.pdf"),
-        ("south-side", "south-side/en/test/overview-brief-letter.pdf"),
-    ]
-    assert len({e["key"] for e in entries}) == 3
+    # one shard a brand: output/manifest.json for handouts.yaml's clinic, output/<brand>/manifest.json
+    shards = {name: json.loads((root / "output" / name / "manifest.json").read_text())["outputs"]
+              for name in ("", "north", "south-side")}
+    assert {name: [(e["brand"], e["path"]) for e in entries] for name, entries in shards.items()} == {
+        "": [("default", "en/test/overview-brief-letter.pdf")],
+        "north": [("north", "north/en/test/overview-brief-letter.pdf")],
+        "south-side": [("south-side", "south-side/en/test/overview-brief-letter.pdf")],
+    }
+    assert len({e["key"] for entries in shards.values() for e in entries}) == 3
 
     again = build(root, **ONE, brand=["default", "all"])
     assert (len(again.built), len(again.skipped)) == (0, 3)
@@ -117,8 +119,22 @@ def test_manifest_has_an_entry_per_brand_and_an_edit_rebuilds_only_that_brand(wr
     (root / "brands" / "north" / "north-logo.svg").write_text(svg("#ff8801"), encoding="utf-8")
     logo = build(root, **ONE, brand=["default", "all"])
     assert [r.job.brand for r in logo.built] == ["north"]
-    entries = json.loads((root / "output" / "manifest.json").read_text())["outputs"]
-    assert len(entries) == 3
+    assert len(json.loads((root / "output" / "north" / "manifest.json").read_text())["outputs"]) == 1
+
+
+@pytest.mark.slow
+def test_a_manifest_from_before_shards_is_read_for_its_own_clinic_only(write_workspace):
+    root = write_workspace(BRANDS)
+    build(root, **ONE, brand=["default", "north"])
+    old = root / "output" / "manifest.json"
+    north = json.loads((root / "output" / "north" / "manifest.json").read_text())["outputs"]
+    data = json.loads(old.read_text())
+    data["outputs"] += north  # the one file that listed every brand before
+    old.write_text(json.dumps(data))
+    (root / "output" / "north" / "manifest.json").unlink()
+    again = build(root, **ONE, brand=["default", "north"])
+    assert [r.job.brand for r in again.built] == ["north"]  # built once more, now recorded in its shard
+    assert [e["brand"] for e in json.loads((root / "output/north/manifest.json").read_text())["outputs"]] == ["north"]
 
 
 def test_brand_names_are_checked_with_clear_messages(write_workspace):

@@ -28,6 +28,7 @@ from handouts.jobs.facts import FactsCache, LayoutFacts
 from handouts.jobs.planning import Job, Report, Result
 from handouts.load.summary import DIGESTS
 from handouts.load.workspace import Workspace, builtin_dir
+from handouts.vocabulary import DEFAULT_BRAND
 
 if TYPE_CHECKING:
     from handouts.jobs.pipeline import Builder
@@ -281,35 +282,50 @@ def _alive(pid: int) -> bool:
 
 
 class Manifest:
-    """output/manifest.json: every output with its key, version id, pages, size, SHA-256, language and status.
+    """The manifest: every output with its key, version id, pages, size, SHA-256, language and status.
 
-    Entries are added as handouts finish and the file is saved at most every CHECKPOINT seconds
-    during a build (and at its end), so a build that is killed loses the record of a second or
-    so of work, and the next run rebuilds only that and what was never built. Saving merges this
-    build's changes into the manifest on disk under a lock, so builds running at the same time
-    into one folder keep each other's entries.
+    Sharded by brand, so a health system's millions of outputs are never rewritten whole: the
+    workspace's own clinic's outputs are listed in output/manifest.json, brand NAME's in
+    output/NAME/manifest.json (paths relative to output/ either way). A shard is read when a job
+    of its brand first asks for it.
+
+    Entries are added as handouts finish and the changed shards are saved at most every
+    CHECKPOINT seconds during a build (less often when saving takes long, so that saving never
+    takes more than about a twentieth of the build), and at its end: a build that is killed loses
+    the record of a few seconds of work at most, and the next run rebuilds only that and what was
+    never built. Saving merges this build's changes into the shard on disk under a lock, so builds
+    running at the same time into one folder keep each other's entries.
     """
 
     CHECKPOINT = 1.0
+    #: A checkpoint waits at least this many times as long as the last save took.
+    SAVE_SHARE = 20
 
     def __init__(self, workspace: Workspace, output: Path, digests: Digests) -> None:
         self.workspace = workspace
         self.output = output
         self.digests = digests
-        self.entries = load_manifest(output)
-        self.changes: dict[str, dict[str, Any] | None] = {}
+        self.shards: dict[str, dict[str, dict[str, Any]]] = {}
+        self.changes: dict[str, dict[str, dict[str, Any] | None]] = {}
         self.saved_at = time.monotonic()
+        self.wait = self.CHECKPOINT
+
+    def entries(self, brand: str) -> dict[str, dict[str, Any]]:
+        """Return one brand's entries by output path, read from its shard the first time."""
+        if brand not in self.shards:
+            self.shards[brand] = load_manifest(self.output, brand)
+        return self.shards[brand]
 
     def get(self, job: Job) -> dict[str, Any] | None:
         """Return the entry of one output, if any."""
-        return self.entries.get(job.relpath.as_posix())
+        return self.entries(job.brand).get(job.relpath.as_posix())
 
     def add(self, job: Job, pages: int, key: str, seconds: float) -> None:
         """Record an output just built."""
         rel = job.relpath.as_posix()
         path = self.output / rel
         topic = self.workspace.catalog.topics[job.topic]  # the audit record reads the validated topics
-        self.changes[rel] = self.entries[rel] = {
+        self.changes.setdefault(job.brand, {})[rel] = self.entries(job.brand)[rel] = {
             "path": rel,
             "brand": job.brand,
             "topic": job.topic,
@@ -332,46 +348,67 @@ class Manifest:
     def remove(self, job: Job) -> None:
         """Forget an output that failed to build."""
         rel = job.relpath.as_posix()
-        if self.entries.pop(rel, None) is not None or rel in self.changes:
-            self.changes[rel] = None
+        changes = self.changes.setdefault(job.brand, {})
+        if self.entries(job.brand).pop(rel, None) is not None or rel in changes:
+            changes[rel] = None
 
     def save(self, *, final: bool = False) -> None:
-        """Merge this build's changes into the manifest on disk: always when final, else at most
-        once per CHECKPOINT seconds."""
-        if not self.changes or (not final and time.monotonic() - self.saved_at < self.CHECKPOINT):
+        """Merge this build's changes into the shards on disk: always when final, else at most
+        once per checkpoint."""
+        if not any(self.changes.values()) or (not final and time.monotonic() - self.saved_at < self.wait):
             return
+        started = time.monotonic()
         self.output.mkdir(parents=True, exist_ok=True)
         with locked(self.output / LOCK):
-            merged = load_manifest(self.output)  # what other builds saved meanwhile
-            for rel, entry in self.changes.items():
-                if entry is None:
-                    merged.pop(rel, None)
-                else:
-                    merged[rel] = entry
-            data = {"generator": f"handouts {__version__}", "outputs": [merged[k] for k in sorted(merged)]}
-            write_atomic(self.output / MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
-        self.entries = merged
+            for brand, changes in self.changes.items():
+                if changes:
+                    self.shards[brand] = self._save_shard(brand, changes)
         self.changes = {}
         self.digests.save()
         self.saved_at = time.monotonic()
+        self.wait = max(self.CHECKPOINT, self.SAVE_SHARE * (self.saved_at - started))
+
+    def _save_shard(self, brand: str, changes: dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+        merged = load_manifest(self.output, brand)  # what other builds saved meanwhile
+        for rel, entry in changes.items():
+            if entry is None:
+                merged.pop(rel, None)
+            else:
+                merged[rel] = entry
+        data = {"generator": f"handouts {__version__}", "brand": brand, "outputs": [merged[k] for k in sorted(merged)]}
+        path = manifest_path(self.output, brand)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+        return merged
+
+
+def manifest_path(output: Path, brand: str = DEFAULT_BRAND) -> Path:
+    """Return the manifest shard of one brand: output/manifest.json, or output/<brand>/manifest.json."""
+    return output / MANIFEST if brand == DEFAULT_BRAND else output / brand / MANIFEST
 
 
 #: The fields every manifest entry has, with their types; an entry without them is ignored.
 _ENTRY_FIELDS = {"path": str, "key": str, "size": int, "sha256": str, "pages": int}
 
 
-def load_manifest(output: Path) -> dict[str, dict[str, Any]]:
-    """Return the manifest's well-formed entries by output path; nothing if it is missing or damaged."""
+def load_manifest(output: Path, brand: str = DEFAULT_BRAND) -> dict[str, dict[str, Any]]:
+    """Return one brand's well-formed manifest entries by output path; nothing if its shard is missing or damaged.
+
+    An entry of another brand (a manifest written before shards, which listed every brand in
+    output/manifest.json) is left out: that output is built again once and recorded in its shard.
+    """
     try:
-        data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads(manifest_path(output, brand).read_text(encoding="utf-8"))
         outputs = data["outputs"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
     if not isinstance(outputs, list):
         return {}
+    prefix = "" if brand == DEFAULT_BRAND else f"{brand}/"
     return {
         entry["path"]: entry for entry in outputs
         if isinstance(entry, dict) and all(isinstance(entry.get(k), t) for k, t in _ENTRY_FIELDS.items())
+        and entry.get("brand", DEFAULT_BRAND) == brand and entry["path"].startswith(prefix)
     }
 
 
