@@ -96,6 +96,10 @@ def main(ctx: click.Context, workspace: Path | None, debug: bool, time_limit: fl
       handouts init my-clinic
     """
     ctx.obj = {"workspace": workspace, "debug": debug}
+    if debug:  # handouts.jobs.cluster leaves Dask's own log lines and tracebacks on only then
+        import logging
+
+        logging.getLogger("handouts").setLevel(logging.DEBUG)
     _stop_cleanly_on_sigterm(ctx)
     if time_limit is not None:
         # the environment carries it to worker processes, however they start; put back when done

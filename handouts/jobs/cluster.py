@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -271,7 +272,9 @@ def run_on_worker(files: dict[str, bytes], digest: str, env: dict[str, str | Non
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
-            pool = _pools[key] = _Pool(Workspace(root), _make_in_memory, _died, 1, env=env)
+            # spawned, not forked: a forked process would hold the Dask worker's sockets open after
+            # the worker is killed, and the scheduler would not see it die
+            pool = _pools[key] = _Pool(Workspace(root), _make_in_memory, _died, 1, env=env, start_method="spawn")
     (made,) = list(pool.run([task], ordered=False, keep=True))
     return made
 
@@ -300,6 +303,18 @@ def environment() -> dict[str, str | None]:
     return {name: os.environ.get(name) for name in names}
 
 
+def _quiet_dask_logs() -> None:
+    """Silence the log lines (and tracebacks) Dask's client writes when a connection breaks: the build
+    says what happened in one line. handouts --debug leaves them on."""
+    import logging
+
+    if logging.getLogger("handouts").getEffectiveLevel() > logging.DEBUG:
+        families = ("distributed", "tornado", "asyncio")
+        for name in [*families, *logging.root.manager.loggerDict]:
+            if name.split(".")[0] in families:
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 class Cluster:
     """A connection to a Dask scheduler that runs handout jobs and yields what its workers made."""
 
@@ -309,6 +324,7 @@ class Cluster:
         except ImportError:
             raise UsageError("--cluster needs Dask distributed: pip install 'handouts[cluster]'") from None
         self.address = address
+        _quiet_dask_logs()
         try:
             self.client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -362,9 +378,12 @@ class Cluster:
                     future = self.client.submit(run_on_worker, files, bundle.digest, env, expected, task,
                                                 pure=False, retries=0, key=f"handout-{task[1][:20]}")
                     running[future] = task
-                with self.client.as_current():
-                    done, _ = wait(list(running), timeout=WATCH_SECONDS, return_when="FIRST_COMPLETED")
-                if not done:
+                try:
+                    with self.client.as_current():
+                        done, _ = wait(list(running), timeout=WATCH_SECONDS, return_when="FIRST_COMPLETED")
+                except CancelledError:  # the client cancels every future when it loses the scheduler
+                    raise self._lost() from None
+                except TimeoutError:  # no news for a while: is there still a scheduler, and a worker?
                     self._watch()
                     continue
                 for future in done:
@@ -394,9 +413,9 @@ class Cluster:
                                "allowed-failures); the rest of the batch went on")
         except ClusterError as exc:
             return _died(task, str(exc))
+        except CancelledError:
+            raise self._lost() from None
         except Exception as exc:  # noqa: BLE001 - a task that raised fails once, like a local failure
-            if future.status == "cancelled":
-                raise self._lost() from None
             return _died(task, f"failed on the cluster: {type(exc).__name__}: {exc}")
         return job, None, 0, "failed on the cluster without an error", 0.0, None
 

@@ -85,7 +85,8 @@ class _Pool(Generic[T, R]):
     """Worker processes, each fed one task at a time over its own pipe."""
 
     def __init__(self, workspace: Workspace, work: Callable[[Builder, T], R], died: Callable[[T, str], R],
-                 size: int, builder: Builder | None = None, env: dict[str, str | None] | None = None) -> None:
+                 size: int, builder: Builder | None = None, env: dict[str, str | None] | None = None,
+                 start_method: str | None = None) -> None:
         import multiprocessing
 
         # fork lets workers start with the parent's Builder (WeasyPrint imported, topics and styles
@@ -93,7 +94,7 @@ class _Pool(Generic[T, R]):
         # to test what macOS and Windows do), makes each worker load its own.
         methods = multiprocessing.get_all_start_methods()
         asked = os.environ.get(START_METHOD_VARIABLE, "")
-        self.method = asked if asked in methods else "fork" if "fork" in methods else "spawn"
+        self.method = start_method or (asked if asked in methods else "fork" if "fork" in methods else "spawn")
         self.context = multiprocessing.get_context(self.method)
         from handouts.limits import current
 
