@@ -318,3 +318,17 @@ def test_the_bundle_is_named_by_its_contents_and_leaves_out_what_a_build_may_not
     with pytest.raises(ClusterError, match="arrived damaged"):
         unpack(damaged, second.digest)
     assert isinstance(ClusterError("x"), HandoutsError)
+
+
+def test_the_bundle_has_a_size_limit(workspace, tmp_path, monkeypatch):
+    from handouts.jobs.cluster import ClusterError, make_bundle
+    from handouts.load.workspace import Workspace
+
+    copy = tmp_path / "ws"
+    shutil.copytree(workspace, copy)
+    (copy / "data" / "assets" / "big.bin").write_bytes(b"x" * 1_500_000)
+    monkeypatch.setenv("HANDOUTS_LIMIT_BUNDLE_MB", "1")
+    with pytest.raises(ClusterError) as error:
+        make_bundle(Workspace(copy), [])
+    assert str(error.value) == ("the workspace's files come to more than 1 MB, the most a cluster build sends its "
+                                "workers (HANDOUTS_LIMIT_BUNDLE_MB)")

@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
@@ -161,6 +162,7 @@ def unpack(files: dict[str, bytes], digest: str) -> Path:
     target = base / digest
     if (target / "handouts.yaml").is_file():
         return target
+    _remove_old_bundles(base)
     if bundle_digest(files) != digest:
         raise ClusterError(f"the workspace bundle {digest[:12]} arrived damaged (its files do not match its digest)")
     base.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -182,6 +184,21 @@ def unpack(files: dict[str, bytes], digest: str) -> Path:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def _remove_old_bundles(base: Path) -> None:
+    """Remove the bundles unpacked here that no task has used for BUNDLE_DAYS days."""
+    cutoff = time.time() - BUNDLE_DAYS * 86400
+    try:
+        folders = list(base.iterdir())
+    except OSError:
+        return
+    for folder in folders:
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 # --- the fingerprint: what makes a worker's bytes the same as ours -------------------------------
@@ -247,9 +264,14 @@ def differences(theirs: dict[str, str], ours: dict[str, str]) -> str:
 
 # --- on a worker ---------------------------------------------------------------------------------
 
-#: This Dask worker's pools: one per (bundle, environment, thread), kept between tasks.
-_pools: dict[tuple[str, tuple[tuple[str, str | None], ...], int], _Pool[tuple[Job, str], Made]] = {}
+#: This Dask worker's pools: one per (bundle, environment, thread), kept between tasks, the most
+#: recently used last; at most POOLS_PER_THREAD a thread (two builds at once take turns without
+#: starting their processes again each time).
+_pools: OrderedDict[tuple[str, tuple[tuple[str, str | None], ...], int], _Pool[tuple[Job, str], Made]] = OrderedDict()
 _pools_lock = threading.Lock()
+POOLS_PER_THREAD = 4
+#: An unpacked bundle not used for this long is removed when another is unpacked.
+BUNDLE_DAYS = 7
 
 
 def run_on_worker(files: dict[str, bytes], digest: str, env: dict[str, str | None], expected: dict[str, str],
@@ -268,10 +290,16 @@ def run_on_worker(files: dict[str, bytes], digest: str, env: dict[str, str | Non
                            "start the process a handout is made in; start workers with "
                            "DASK_DISTRIBUTED__WORKER__DAEMON=False")
     root = unpack(files, digest)
+    os.utime(root)  # in use: not removed as old
     key = (digest, tuple(sorted(env.items())), threading.get_ident())
     with _pools_lock:
         pool = _pools.get(key)
-        if pool is None:
+        if pool is not None:
+            _pools.move_to_end(key)
+        else:
+            mine = [k for k in _pools if k[2] == key[2]]
+            for old in mine[:max(0, len(mine) - POOLS_PER_THREAD + 1)]:
+                _pools.pop(old).close()
             # spawned, not forked: a forked process would hold the Dask worker's sockets open after
             # the worker is killed, and the scheduler would not see it die
             pool = _pools[key] = _Pool(Workspace(root), _make_in_memory, _died, 1, env=env, start_method="spawn")
