@@ -453,12 +453,14 @@ def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, 
               help="Only purge one finished job from the server (what to do when a print was still pending).")
 @click.option("--reviewed-only/--any-status", default=None,
               help="Refuse the print if any part is not fully reviewed (default from handouts.yaml).")
+@click.option("--brand", default="default", show_default=True, metavar="NAME",
+              help="Print for the clinic in brands/NAME.yaml ('default': handouts.yaml's clinic).")
 @click.pass_context
 @reports_errors
 def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | None, copies: int, two_sided: bool,
                   lang: str, length: str, paper: str | None, large_print: bool, patient_name: str | None,
                   clinician: str | None, follow_up: datetime | None, note: str | None, user: str | None,
-                  wait: float, purge_job: str | None, reviewed_only: bool | None) -> None:
+                  wait: float, purge_job: str | None, reviewed_only: bool | None, brand: str) -> None:
     """Print a handout or a packet on a CUPS printer, and log it.
 
     ITEMS are topic:kind (one handout) or several, or a topic (all its kinds), for a packet.
@@ -470,6 +472,7 @@ def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | Non
       handouts print sciatica:overview --lang es --large-print -d FrontDesk
       handouts print sciatica:overview -l brief --lang es --patient-name "Ana Ruiz" -n 2 --two-sided
       handouts print sciatica:overview sciatica:faq kratom:caution --lang es --two-sided
+      handouts print sciatica:overview --brand north-valley
       handouts print --purge FrontDesk-12
     """
     from handouts import commands
@@ -489,7 +492,7 @@ def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | Non
     personal = Personal(patient_name, clinician, follow_up.date() if follow_up else None, note)
     done = commands.print_(_workspace(ctx), items, lang=lang, length=length, paper=paper, large_print=large_print,
                            personal=personal or None, printer=printer, copies=copies, two_sided=two_sided,
-                           user=user, reviewed_only=reviewed_only, wait=wait)
+                           user=user, reviewed_only=reviewed_only, wait=wait, brand=brand)
     what = {"purged": "printed and purged from the print server", "sent": "sent"}[done.outcome]
     click.echo(f"job {done.job}: \"{done.title}\", {done.pages} page{'s' if done.pages != 1 else ''} x "
                f"{done.copies}: {what}")
