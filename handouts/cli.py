@@ -388,17 +388,21 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
               help="Offer only reviewed handouts (default from handouts.yaml: defaults.reviewed_only).")
 @click.option("--open-infobutton", is_flag=True,
               help="With a token: answer /infobutton and its patient-free PDF links without it (for EHR links).")
+@click.option("--brand", "brands", multiple=True, metavar="NAME",
+              help="Offer the clinic in brands/NAME.yaml; repeat for several (the page then has a choice; the first "
+                   "is the default); 'all' for every brand file, 'default' for handouts.yaml's clinic (the default).")
 @click.pass_context
 @reports_errors
 def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, token_file: Path | None,
                   allowed_hosts: tuple[str, ...], public_url: str | None, frame_ancestors: tuple[str, ...],
-                  workers: int, reviewed_only: bool | None, open_infobutton: bool) -> None:
+                  workers: int, reviewed_only: bool | None, open_infobutton: bool, brands: tuple[str, ...]) -> None:
     """Serve the front desk's web page: find, preview, personalize and download handouts.
 
     \b
     Examples:
       handouts serve                      then open http://127.0.0.1:8765/
       handouts serve --port 9000 --reviewed-only
+      handouts serve --brand north-valley --brand south-side
       an EHR's infobutton: http://127.0.0.1:8765/infobutton?mainSearchCriteria.v.c=M54.31&...
     """
     import os
@@ -426,10 +430,14 @@ def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, 
             raise UsageError(f"--frame-ancestor {origin}: give an origin such as https://ehr.clinic.example, or 'self'")
     if public_url is not None and not public_url.startswith(("https://", "http://")):
         raise UsageError(f"--public-url {public_url}: give the whole address, e.g. https://handouts.clinic.example/")
+    from handouts.commands import resolve_brands
+
     ws = _workspace(ctx)
+    resolve_brands(ws, brands or "default")  # a misspelt brand is said before any worker starts
     settings = Settings(host=host, port=port, allowed_hosts=tuple(h.lower() for h in allowed_hosts),
                         public_url=public_url, token=token, frame_ancestors=frame_ancestors, workers=workers,
                         reviewed_only=reviewed_only, open_infobutton=open_infobutton,
+                        brands=brands or ("default",),
                         debug=(ctx.find_root().obj or {}).get("debug", False))
     run(ws.root, settings)
 @main.command("print")
