@@ -392,17 +392,21 @@ def packet_command(ctx: click.Context, items: tuple[str, ...], lang: str, length
               help="Offer only reviewed handouts (default from handouts.yaml: defaults.reviewed_only).")
 @click.option("--open-infobutton", is_flag=True,
               help="With a token: answer /infobutton and its patient-free PDF links without it (for EHR links).")
+@click.option("--brand", "brands", multiple=True, metavar="NAME",
+              help="Offer the clinic in brands/NAME.yaml; repeat for several (the page then has a choice; the first "
+                   "is the default); 'all' for every brand file, 'default' for handouts.yaml's clinic (the default).")
 @click.pass_context
 @reports_errors
 def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, token_file: Path | None,
                   allowed_hosts: tuple[str, ...], public_url: str | None, frame_ancestors: tuple[str, ...],
-                  workers: int, reviewed_only: bool | None, open_infobutton: bool) -> None:
+                  workers: int, reviewed_only: bool | None, open_infobutton: bool, brands: tuple[str, ...]) -> None:
     """Serve the front desk's web page: find, preview, personalize and download handouts.
 
     \b
     Examples:
       handouts serve                      then open http://127.0.0.1:8765/
       handouts serve --port 9000 --reviewed-only
+      handouts serve --brand north-valley --brand south-side
       an EHR's infobutton: http://127.0.0.1:8765/infobutton?mainSearchCriteria.v.c=M54.31&...
     """
     import os
@@ -430,10 +434,14 @@ def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, 
             raise UsageError(f"--frame-ancestor {origin}: give an origin such as https://ehr.clinic.example, or 'self'")
     if public_url is not None and not public_url.startswith(("https://", "http://")):
         raise UsageError(f"--public-url {public_url}: give the whole address, e.g. https://handouts.clinic.example/")
+    from handouts.commands import resolve_brands
+
     ws = _workspace(ctx)
+    resolve_brands(ws, brands or "default")  # a misspelt brand is said before any worker starts
     settings = Settings(host=host, port=port, allowed_hosts=tuple(h.lower() for h in allowed_hosts),
                         public_url=public_url, token=token, frame_ancestors=frame_ancestors, workers=workers,
                         reviewed_only=reviewed_only, open_infobutton=open_infobutton,
+                        brands=brands or ("default",),
                         debug=(ctx.find_root().obj or {}).get("debug", False))
     run(ws.root, settings)
 @main.command("print")
@@ -457,12 +465,14 @@ def serve_command(ctx: click.Context, host: str, port: int, allow_remote: bool, 
               help="Only purge one finished job from the server (what to do when a print was still pending).")
 @click.option("--reviewed-only/--any-status", default=None,
               help="Refuse the print if any part is not fully reviewed (default from handouts.yaml).")
+@click.option("--brand", default="default", show_default=True, metavar="NAME",
+              help="Print for the clinic in brands/NAME.yaml ('default': handouts.yaml's clinic).")
 @click.pass_context
 @reports_errors
 def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | None, copies: int, two_sided: bool,
                   lang: str, length: str, paper: str | None, large_print: bool, patient_name: str | None,
                   clinician: str | None, follow_up: datetime | None, note: str | None, user: str | None,
-                  wait: float, purge_job: str | None, reviewed_only: bool | None) -> None:
+                  wait: float, purge_job: str | None, reviewed_only: bool | None, brand: str) -> None:
     """Print a handout or a packet on a CUPS printer, and log it.
 
     ITEMS are topic:kind (one handout) or several, or a topic (all its kinds), for a packet.
@@ -474,6 +484,7 @@ def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | Non
       handouts print sciatica:overview --lang es --large-print -d FrontDesk
       handouts print sciatica:overview -l brief --lang es --patient-name "Ana Ruiz" -n 2 --two-sided
       handouts print sciatica:overview sciatica:faq kratom:caution --lang es --two-sided
+      handouts print sciatica:overview --brand north-valley
       handouts print --purge FrontDesk-12
     """
     from handouts import commands
@@ -493,7 +504,7 @@ def print_command(ctx: click.Context, items: tuple[str, ...], printer: str | Non
     personal = Personal(patient_name, clinician, follow_up.date() if follow_up else None, note)
     done = commands.print_(_workspace(ctx), items, lang=lang, length=length, paper=paper, large_print=large_print,
                            personal=personal or None, printer=printer, copies=copies, two_sided=two_sided,
-                           user=user, reviewed_only=reviewed_only, wait=wait)
+                           user=user, reviewed_only=reviewed_only, wait=wait, brand=brand)
     what = {"purged": "printed and purged from the print server", "sent": "sent"}[done.outcome]
     click.echo(f"job {done.job}: \"{done.title}\", {done.pages} page{'s' if done.pages != 1 else ''} x "
                f"{done.copies}: {what}")

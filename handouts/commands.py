@@ -281,7 +281,8 @@ def print_(
     a file here. The job's title holds catalog names only. A handout with patient fields is waited
     for (up to wait seconds) and then purged from the server's spool; every print appends rows to
     the workspace's print log (who, what, which version, when, which printer, how many copies).
-    The review gate refuses the whole print if any part is a draft, as for packets.
+    The review gate refuses the whole print if any part is a draft, as for packets. brand is one
+    brand (a brands/<name>.yaml, or "default" for handouts.yaml's clinic), recorded in the log.
     """
     from handouts.jobs.packet import join_packet
     from handouts.jobs.pipeline import Builder, render_bounded
@@ -295,6 +296,7 @@ def print_(
         raise UsageError(f"--copies {copies}: give 1 to 99")
     if wait <= 0:
         raise UsageError(f"--wait {wait:g}: give a number of seconds above 0")
+    brand = _one_brand(ws, brand)  # a misspelt brand is said before the print server is asked anything
     client = cups or Client()
     client.require_server()  # no CUPS, a missing queue, a stopped printer: said before any work
     queue = choose_queue(ws.config.printers, printer, client)

@@ -29,6 +29,7 @@ from handouts.printing.send import job_title
 
 from .conftest import CONFIG, ES, REPO
 from .cups_server import missing
+from .test_brands import BRANDS, colours, rgb
 from .test_gate import GATED, REVIEWED
 
 PATIENT = "Ana Ruiz"
@@ -222,6 +223,59 @@ def test_printer_not_accepting_jobs_is_one_line(run, cups, write_workspace):
            "cupsaccept PDF)\n")
 
 
+# --- brands -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def branded(shipped: Path) -> Path:
+    """The shipped workspace with two brand files (tests/test_brands.py's North Valley and South Side)."""
+    for rel, text in BRANDS.items():
+        (shipped / rel).parent.mkdir(parents=True, exist_ok=True)
+        (shipped / rel).write_text(text, encoding="utf-8")
+    return shipped
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_print_takes_a_brand_and_logs_it(run, cups, branded, cups_pdf_output):
+    printed = {}
+    for brand in ("north", "south-side", "default"):
+        result = run("-w", branded, "print", "sciatica:overview", "-l", "brief", "-d", "PDF", "--brand", brand)
+        assert result.exit_code == 0, result.output
+        printed[brand] = job_number(result.output)
+    names = {"north": "North Valley Clinic", "south-side": "South Side Health",
+             "default": load_config(branded / "handouts.yaml", branded).clinic.name}
+    marks = {"north": {rgb("#00573f"), rgb("#ff8800")}, "south-side": {rgb("#6b2d8a"), rgb("#0088ff")},
+             "default": set()}  # each brand's primary colour and logo
+    for brand, job in printed.items():
+        cups.wait_completed(job)
+        # what was sent: the server keeps a catalog handout's document (PreserveJobFiles), as lp gave it
+        [sent] = [p for p in cups.spool_files() if re.fullmatch(rf"d0*{job}-001", p.name)]
+        text = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(sent).pages).split())
+        assert names[brand] in text, brand
+        assert not [name for other, name in names.items() if other != brand and name in text], brand
+        # the paper: CUPS-PDF re-renders with Ghostscript (its text is Type 3 glyphs, not comparable),
+        # so the brand shows in its colours and logo
+        seen = colours(cups_pdf_output[str(job)])
+        assert marks[brand] <= seen, brand
+        assert not [other for other, own in marks.items() if other != brand and own & seen], brand
+    rows = log_rows(branded)
+    assert [(r["job"], r["brand"], r["topic"], r["outcome"]) for r in rows] == [
+        (f"PDF-{job}", brand, "sciatica", "sent") for brand, job in printed.items()]
+    # each brand's handout has its own version id (its brand file is one of its inputs)
+    assert len({r["version"] for r in rows}) == 3
+
+
+def test_a_misspelt_brand_is_one_line_before_any_printer_is_asked(run, branded, tmp_path, monkeypatch):
+    monkeypatch.setenv("CUPS_SERVER", str(tmp_path / "none.sock"))  # no server: the brand is checked first
+    result = run("-w", branded, "print", "sciatica:overview", "-d", "PDF", "--brand", "nort")
+    assert (result.exit_code, result.output) == (
+        2, "error: --brand nort: no file brands/nort.yaml (brands: north, south-side); did you mean north?\n")
+    result = run("-w", branded, "print", "sciatica:overview", "-d", "PDF", "--brand", "all")
+    assert (result.exit_code, result.output) == (
+        2, "error: --brand all: a packet or print is for one brand; name one\n")
+    assert not (branded / "print-log.csv").exists()
+
+
 # --- no CUPS at all ----------------------------------------------------------------------------------
 
 def test_no_server_is_one_line(run, write_workspace, tmp_path, monkeypatch):
@@ -288,20 +342,20 @@ def test_job_title_holds_catalog_names_only():
 
 def test_print_log_appends_and_never_writes_a_formula(tmp_path):
     row = LogRow("2026-11-30T00:00:00Z", "=HYPERLINK(\"x\")", "PDF", "PDF-1", 1, "one-sided", "sciatica",
-                 "overview", "brief", "en", "letter", False, "0123456789", "", False, "sent")
+                 "overview", "brief", "en", "letter", False, "default", "0123456789", "", False, "sent")
     append(tmp_path, [row])
     append(tmp_path, [row])
     lines = (tmp_path / "print-log.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == ",".join(COLUMNS)
     assert lines[1] == lines[2] == ("2026-11-30T00:00:00Z,\"'=HYPERLINK(\"\"x\"\")\",PDF,PDF-1,1,one-sided,sciatica,"
-                                    "overview,brief,en,letter,no,0123456789,,no,sent")
+                                    "overview,brief,en,letter,no,default,0123456789,,no,sent")
 
 
 def test_print_log_is_never_written_through_a_link(tmp_path):
     elsewhere = tmp_path / "elsewhere.csv"
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "print-log.csv").symlink_to(elsewhere)
-    row = LogRow("t", "u", "PDF", "PDF-1", 1, "one-sided", "a", "b", "c", "d", "e", False, "v", "", False, "sent")
+    row = LogRow("t", "u", "PDF", "PDF-1", 1, "one-sided", "a", "b", "c", "d", "e", False, "default", "v", "", False, "sent")
     with pytest.raises(PrintError, match=r"^printed, but cannot write the print log print-log.csv: "):
         append(tmp_path / "ws", [row])
     assert not elsewhere.exists()

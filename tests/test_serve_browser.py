@@ -203,3 +203,47 @@ def test_keyboard_focus_is_visible_and_other_screens_pass_axe(served: tuple[Serv
     # and axe does see a violation when there is one: an image with no text alternative
     driver.execute_script("document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/x.png\">');")
     assert [line.split()[0] for line in axe_violations(driver)] == ["image-alt"]
+
+
+@pytest.fixture(scope="module")
+def two_brands(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server offering two brands (tests/test_brands.py's North Valley and South Side)."""
+    from tests.test_brands import BRANDS
+
+    base = tmp_path_factory.mktemp("browser-brands")
+    ws = copy_workspace(base / "ws")
+    for rel, text in BRANDS.items():
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).write_text(text, encoding="utf-8")
+    with Server(ws, base / "server.log", "-j", "1", "--brand", "north", "--brand", "south-side",
+                tmpdir=base / "tmp") as server:
+        yield server
+
+
+def test_with_two_brands_a_labelled_clinic_choice_by_keyboard(two_brands: Server, browser: tuple[Any, Path]) -> None:
+    from pypdf import PdfReader
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver, downloads = browser
+    driver.get(f"{two_brands.url}/?q=M54.31")
+    choice = driver.find_element(By.ID, "brand")
+    assert choice.accessible_name == "Clinic"
+    assert [o.text for o in choice.find_elements(By.TAG_NAME, "option")] == ["North Valley Clinic", "South Side Health"]
+    assert axe_violations(driver) == []
+    choice.send_keys(Keys.ARROW_DOWN)  # the keyboard alone: the page's script shows the choice at once
+    wait_for(lambda: "brand=south-side" in driver.current_url, what="the search for South Side Health")
+    assert "q=M54.31" in driver.current_url
+    assert driver.switch_to.active_element.get_attribute("id") == "brand"  # the focus stays where it was
+    driver.find_element(By.CSS_SELECTOR, "a[href*='topic=sciatica'][href*='kind=overview']").click()
+    wait_for(lambda: images_loaded(driver), what="the preview")
+    assert "brand=south-side" in driver.current_url
+    assert driver.find_element(By.ID, "brand").accessible_name == "Clinic"
+    assert axe_violations(driver) == []
+    driver.find_element(By.LINK_TEXT, "Download PDF").click()
+    pdf = downloaded(downloads, "sciatica-overview-standard-en-letter-south-side.pdf")
+    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages).split())
+    assert "South Side Health" in text and "North Valley Clinic" not in text
+    driver.get(f"{two_brands.url}/packet?brand=south-side")
+    assert driver.find_element(By.ID, "brand").accessible_name == "Clinic"
+    assert axe_violations(driver) == []

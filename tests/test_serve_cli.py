@@ -31,6 +31,19 @@ def test_allow_remote_needs_a_long_enough_token(run, tmp_path: Path, monkeypatch
     assert missing.output.splitlines()[-1] == f"error: --token-file {tmp_path / 'none'}: No such file or directory"
 
 
+def test_a_brand_not_there_is_one_line_before_any_worker_starts(run, write_workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_brands import BRANDS
+
+    root = write_workspace(BRANDS)
+    result = run("-w", root, "serve", "--brand", "north", "--brand", "sout-side")
+    assert (result.exit_code, result.output) == (
+        2, "error: --brand sout-side: no file brands/sout-side.yaml (brands: north, south-side); did you mean "
+           "south-side?\n")
+    result = run("-w", REPO, "serve", "--brand", "all")
+    assert (result.exit_code, result.output) == (
+        2, "error: --brand all: no brand files in brands/ (add brands/<name>.yaml)\n")
+
+
 @pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True),
                                                 ("::1", True), ("[::1]", True), ("0.0.0.0", False),
                                                 ("192.168.1.10", False), ("example.org", False)])

@@ -95,6 +95,9 @@ def test_health_and_headers(served: tuple[Server, Path, Path]) -> None:
     assert page.headers["referrer-policy"] == "same-origin"
     assert "server" not in page.headers
     assert "<script>" not in page.text and " on" + "click=" not in page.text  # no inline script: CSP holds
+    # one brand (handouts.yaml's clinic, without --brand): no choice of clinic, and no brand in links
+    handout = httpx.get(f"{server.url}/handout?{EN}").text
+    assert 'name="brand"' not in page.text + handout and "brand=" not in page.text + handout
 
 
 @pytest.mark.parametrize("query", ["M54.3", "M543", "m54.31", "M5431", "M54"])

@@ -271,3 +271,45 @@ def test_a_personal_job_still_waiting_is_reported_with_its_id_and_what_to_do(
 
     assert purge_print_job(f"PDF-{job}") is True
     assert f"PDF-{job} " not in cups.run("lpstat", "-W", "all", "-o", "PDF")
+
+
+def test_the_page_prints_the_brand_chosen_and_logs_it(cupsd: Cupsd, cups: Cupsd, cups_pdf_output: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    from tests.test_brands import BRANDS, colours, rgb
+
+    ws = copy_workspace(tmp_path / "ws")
+    with (ws / "handouts.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(PRINTERS)
+    for rel, text in BRANDS.items():
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).write_text(text, encoding="utf-8")
+    names = {"north": "North Valley Clinic", "south-side": "South Side Health"}
+    marks = {"north": {rgb("#00573f"), rgb("#ff8800")}, "south-side": {rgb("#6b2d8a"), rgb("#0088ff")}}
+    brief = {**ES_LARGE, "lang": "en", "large": "0"}
+    with Server(ws, tmp_path / "server.log", "-j", "1", "--brand", "north", "--brand", "south-side",
+                env={"CUPS_SERVER": str(cupsd.socket)}) as server, \
+            httpx.Client(base_url=server.url, timeout=120, headers={"origin": server.url}) as session:
+        token = form(session, **brief, brand="south-side")
+        one = session.post("/print", data={**brief, "brand": "south-side", "csrf": token, "printer": "PDF"})
+        assert one.status_code == 200, one.text
+        assert ('href="/handout?topic=sciatica&amp;kind=overview&amp;length=brief&amp;lang=en&amp;paper=letter&amp;'
+                'large=0&amp;brand=south-side"') in one.text
+        packet = session.post("/print", data={"csrf": token, "item": ["sciatica:overview", "sciatica:faq"],
+                                              "lang": "en", "length": "brief", "brand": "north", "printer": "PDF"})
+        assert packet.status_code == 200, packet.text
+        assert 'href="/packet?brand=north"' in packet.text
+    jobs = {brand: int(re.search(r"job PDF-(\d+)", result_lines(page)[0]).group(1))  # type: ignore[union-attr]
+            for brand, page in (("south-side", one), ("north", packet))}
+    for brand, job in jobs.items():
+        cups.wait_completed(job)
+        # what the page sent (the server keeps a catalog handout's document), and the paper (CUPS-PDF's
+        # Ghostscript output has no comparable text: the brand's colours and logo show it)
+        [sent] = [p for p in cups.spool_files() if re.fullmatch(rf"d0*{job}-001", p.name)]
+        text = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(sent).pages).split())
+        other = "north" if brand == "south-side" else "south-side"
+        assert names[brand] in text and names[other] not in text, brand
+        seen = colours(cups_pdf_output[str(job)])
+        assert marks[brand] <= seen and not marks[other] & seen, brand
+    rows = [(r["job"], r["brand"], r["kind"]) for r in log_rows(ws)]
+    assert rows == [(f"PDF-{jobs['south-side']}", "south-side", "overview"),
+                    (f"PDF-{jobs['north']}", "north", "overview"), (f"PDF-{jobs['north']}", "north", "faq")]

@@ -97,8 +97,11 @@ def resolve(workspace: Workspace, asked: str | Sequence[str]) -> list[str]:
             if problem:
                 raise UsageError(f"--brand {value}: {problem}")
             if not (brands_dir(workspace) / f"{value}.yaml").is_file():
-                available = ", ".join(brand_names(workspace)) or "none"
-                raise UsageError(f"--brand {value}: no file {BRANDS_DIR}/{value}.yaml (brands: {available})")
+                from handouts.names import did_you_mean
+
+                names = brand_names(workspace)
+                raise UsageError(f"--brand {value}: no file {BRANDS_DIR}/{value}.yaml (brands: "
+                                 f"{', '.join(names) or 'none'}){did_you_mean(value, names)}")
         chosen.append(value)
     return list(dict.fromkeys(chosen))
 

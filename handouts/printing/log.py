@@ -35,6 +35,7 @@ class LogRow:
     lang: str
     paper: str
     large_print: bool
+    brand: str  #: the clinic it was printed for: "default" (handouts.yaml's) or a brands/<name>.yaml
     version: str  #: the version id printed in the handout's footer
     packet: str  #: for a part of a packet, the packet's items; else empty
     personal: bool  #: whether patient fields were printed on it (which ones, never)

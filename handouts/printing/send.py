@@ -90,7 +90,7 @@ def send(root: Path, jobs: Sequence[Job], pdf: bytes, pages: int, versions: Sequ
         who = user or getpass.getuser()
         log = append(root, [
             LogRow(when, who, queue, str(submitted), copies, sides, job.topic, job.kind, job.length, job.lang,
-                   job.paper, job.large, version, packet, personal, outcome)
+                   job.paper, job.large, job.brand, version, packet, personal, outcome)
             for job, version in zip(jobs, versions, strict=True)
         ])
     if problem is not None:

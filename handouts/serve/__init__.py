@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from handouts.serve.security import Settings, is_loopback
+from handouts.vocabulary import DEFAULT_BRAND
 
 __all__ = ["Settings", "is_loopback", "run"]
 
@@ -24,12 +25,13 @@ def run(root: Path, settings: Settings) -> None:
     # forked from the threaded server
     pool = RenderPool(root, settings.workers)
     try:
-        engine = Engine(root, pool, settings.reviewed_only)
+        engine = Engine(root, pool, settings.reviewed_only, settings.brands)
         state, _keys = engine.current()  # a workspace with errors is reported now, as by every command
         pool.warm(state.stamp)
         shown = settings.public_url or f"http://{_url_host(settings.host)}:{settings.port}/"
-        print(f"handouts: serving {root} at {shown} with {pool.size} worker processes and one for page images "
-              f"({'reviewed handouts only' if state.reviewed_only else 'drafts marked'}); Ctrl-C stops",
+        brands = "" if state.brand_names == [DEFAULT_BRAND] else f" for {', '.join(state.brand_names)}"
+        print(f"handouts: serving {root}{brands} at {shown} with {pool.size} worker processes and one for page "
+              f"images ({'reviewed handouts only' if state.reviewed_only else 'drafts marked'}); Ctrl-C stops",
               file=sys.stderr, flush=True)
         config = uvicorn.Config(create_app(settings, engine), host=settings.host, port=settings.port,
                                 log_level="info", server_header=False, proxy_headers=False, timeout_keep_alive=5,

@@ -28,7 +28,7 @@ from handouts.errors import HandoutsError, UsageError
 from handouts.serve.engine import Engine, Entry, NotOffered, State, budget_words, seen
 from handouts.serve.printing import print_context, print_routes
 from handouts.serve.security import ACCESS_COOKIE, CSRF_COOKIE, BodyTooLarge, Guard, Settings, csrf_ok, origin_ok
-from handouts.vocabulary import LENGTHS, PAPERS
+from handouts.vocabulary import DEFAULT_BRAND, LENGTHS, PAPERS
 
 log = logging.getLogger("handouts.serve")
 
@@ -37,7 +37,7 @@ STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; char
 #: Longest patient field accepted, by field (characters).
 FIELD_LIMITS = {"patient_name": 100, "clinician": 100, "note": 300}
 PAPER_NAMES = {"letter": "Letter (8.5 × 11 in)", "a4": "A4 (210 × 297 mm)"}
-CHOICES = ("topic", "kind", "length", "lang", "paper", "large")
+CHOICES = ("topic", "kind", "length", "lang", "paper", "large", "brand")
 
 
 def _templates() -> Any:
@@ -87,15 +87,20 @@ def create_app(settings: Settings, engine: Engine) -> Any:
     def state() -> State:
         return engine.current()[0]
 
+    def brands(now: State, brand: str) -> dict[str, Any]:
+        """Return what a page needs to offer the brands: all of them, the one chosen, its link parameter."""
+        return {"brands": now.brands, "brand": brand, "brand_query": engine.brand_query(now, brand)}
+
     async def index(request: Request) -> Response:
         now = state()
         query = request.query_params.get("q", "")[:100]
+        brand = engine.brand(now, request.query_params.get("brand", "")[:64])
         found = engine.search(now, query)
         return page(request, "index.html", query=query, found=found, reviewed_only=now.reviewed_only,
-                    total=len(engine.offered(now)))
+                    total=len(engine.offered(now)), **brands(now, brand))
 
     def choices(request: Request) -> dict[str, str]:
-        return {k: request.query_params.get(k, "")[:60] for k in CHOICES}
+        return {k: request.query_params.get(k, "")[:64] for k in CHOICES}
 
     async def handout(request: Request) -> Response:
         now = state()
@@ -103,11 +108,12 @@ def create_app(settings: Settings, engine: Engine) -> Any:
         job = engine.choose(now, asked)
         entry = engine.entry(now, job.topic, job.kind)
         made, source = await engine.handout(job)
-        query = _query(job)
+        query = _query(job, engine.brand_query(now, job.brand))
         return page(request, "handout.html", entry=entry, job=job, pages=made.pages, source=source,
                     languages=engine.languages(now, entry), language=entry.language(job.lang), query=query,
                     kinds=[e for e in engine.offered(now) if e.topic == entry.topic],
-                    title=entry.titles.get(job.lang, entry.title), **print_context(request, now))
+                    title=entry.titles.get(job.lang, entry.title), **print_context(request, now),
+                    **brands(now, job.brand))
 
     async def preview(request: Request) -> Response:
         now = state()
@@ -143,8 +149,9 @@ def create_app(settings: Settings, engine: Engine) -> Any:
     async def packet_get(request: Request) -> Response:
         now = state()
         chosen = set(request.query_params.getlist("item"))
+        brand = engine.brand(now, request.query_params.get("brand", "")[:64])
         return page(request, "packet.html", entries=engine.offered(now), chosen=chosen, paper=now.paper,
-                    languages=_all_languages(engine, now), **print_context(request, now))
+                    languages=_all_languages(engine, now), **print_context(request, now), **brands(now, brand))
 
     async def packet_post(request: Request) -> Response:
         fields = await form_of(request)
@@ -181,9 +188,12 @@ def create_app(settings: Settings, engine: Engine) -> Any:
 
         asked = ib.ask(request.query_params)
         now = state()
+        brand = engine.brand(now, request.query_params.get("brand", "")[:64])
         base = (settings.public_url or str(request.base_url)).rstrip("/")
-        found = ib.find(engine, now, asked, base)
-        data = ib.as_dict(asked, found, now.workspace.config.clinic.name, base)
+        branded = engine.brand_query(now, brand)
+        found = ib.find(engine, now, asked, base, branded)
+        clinic = next(b.clinic for b in now.brands if b.name == brand)
+        data = ib.as_dict(asked, found, clinic, base, branded)
         if asked.response == "json":
             return JSONResponse(data)
         if asked.response == "html":
@@ -271,14 +281,16 @@ def create_app(settings: Settings, engine: Engine) -> Any:
     return Guard(each_request_checks_afresh, settings)
 
 
-def _query(job: Any) -> str:
+def _query(job: Any, brand: dict[str, str]) -> str:
+    """Return a handout's choices as a link's query; brand is Engine.brand_query's (none, or the brand)."""
     return urlencode({"topic": job.topic, "kind": job.kind, "length": job.length, "lang": job.lang,
-                      "paper": job.paper, "large": "1" if job.large else "0"})
+                      "paper": job.paper, "large": "1" if job.large else "0", **brand})
 
 
 def _filename(job: Any) -> str:
     large = "-large" if job.large else ""
-    return f"{job.topic}-{job.kind}-{job.length}-{job.lang}-{job.paper}{large}.pdf"
+    brand = f"-{job.brand}" if job.brand != DEFAULT_BRAND else ""
+    return f"{job.topic}-{job.kind}-{job.length}-{job.lang}-{job.paper}{large}{brand}.pdf"
 
 
 def _pdf(data: bytes, name: str, download: bool) -> Response:

@@ -13,21 +13,22 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from handouts.cache import Digests
-from handouts.errors import HandoutsError
+from handouts.errors import HandoutsError, UsageError
 from handouts.jobs.planning import Job
+from handouts.load.brands import brands_dir
 from handouts.load.workspace import Workspace
 from handouts.serve.pool import Made, RenderPool
 from handouts.serve.pool import make as _make
 from handouts.serve.pool import make_packet as _packet
 from handouts.serve.pool import rasterize as _rasterize
-from handouts.vocabulary import LENGTHS, PAGE_BUDGET, PAPERS
+from handouts.vocabulary import DEFAULT_BRAND, LENGTHS, PAGE_BUDGET, PAPERS
 
 #: Handouts (PDF and page images) kept in memory, by their key; patient handouts never are.
 KEPT = 48
@@ -74,6 +75,14 @@ class Entry:
         return next((lang for lang in self.languages if lang.code == code), None)
 
 
+@dataclass(frozen=True)
+class Brand:
+    """One brand the page offers: its name (a brands/<name>.yaml, or "default") and its clinic's name."""
+
+    name: str
+    clinic: str
+
+
 @dataclass
 class State:
     """The workspace as it is now: its inputs' stamp, its validated catalog and the search index."""
@@ -83,6 +92,12 @@ class State:
     entries: list[Entry]
     paper: str
     reviewed_only: bool
+    #: The brands offered, the default first (Settings.brands, resolved against brands/).
+    brands: tuple[Brand, ...] = (Brand(DEFAULT_BRAND, ""),)
+
+    @property
+    def brand_names(self) -> list[str]:
+        return [brand.name for brand in self.brands]
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -134,10 +149,12 @@ def code_key(code: str) -> str:
 class Engine:
     """The server's one view of the workspace, and the way it makes handouts (in the pool)."""
 
-    def __init__(self, root: Path, pool: RenderPool | None, reviewed_only: bool | None = None) -> None:
+    def __init__(self, root: Path, pool: RenderPool | None, reviewed_only: bool | None = None,
+                 brands: Sequence[str] = (DEFAULT_BRAND,)) -> None:
         self.root = root
         self.pool = pool
         self.reviewed_only_setting = reviewed_only
+        self.brands_setting = tuple(brands) or (DEFAULT_BRAND,)
         self.digests = Digests(None)  # in memory: the server writes no cache files of its own
         self.state: State | None = None
         self._last: tuple[Any, Any] | None = None
@@ -179,8 +196,9 @@ class Engine:
         from handouts.files import SETTLE_NS
 
         workspace = self.state.workspace if self.state else Workspace(self.root)
-        # the package's message catalogs; its code is the running server's, which a restart replaces
-        tops = [*workspace.input_paths(), PACKAGE_ROOT / "locale"]
+        # the package's message catalogs; its code is the running server's, which a restart replaces;
+        # brands/: every brand file and folder (a new file is a new brand for --brand all)
+        tops = [*workspace.input_paths(), brands_dir(workspace), PACKAGE_ROOT / "locale"]
         found: list[tuple[str, int, int, int, int]] = [(environ_key(), 0, 0, 0, 0)]
         newest = 0
 
@@ -217,20 +235,44 @@ class Engine:
         return tuple(sorted(found))
 
     def _digested(self) -> tuple[State, Any]:
-        from handouts.commands import reviewed_only_default
+        from handouts.commands import resolve_brands, reviewed_only_default
         from handouts.jobs.batch import Keys
         from handouts.load.summary import summary_inputs
 
         workspace = self.state.workspace if self.state else Workspace(self.root)
         keys = Keys(workspace, self.digests)
         topics = self.digests.combined(summary_inputs(workspace))
-        stamp = hashlib.sha256(f"{keys.shared}|{topics}".encode()).hexdigest()
+        names = resolve_brands(workspace, self.brands_setting)  # "all" is every brand file there is now
+        # every brand's inputs are in the stamp: a worker's Builder (and its brands') is made anew when one changes
+        shared = "|".join(f"{name}={keys.shared_of(name)}" for name in names)
+        stamp = hashlib.sha256(f"{shared}|{topics}".encode()).hexdigest()
         if self.state is None or self.state.stamp != stamp:
             fresh = Workspace(self.root)  # its config and catalog are read and validated again
             gated = reviewed_only_default(fresh) if self.reviewed_only_setting is None else self.reviewed_only_setting
-            self.state = State(stamp, fresh, _index(fresh), fresh.config.defaults.paper, gated)
+            brands = _brands(fresh, names)
+            self.state = State(stamp, fresh, _index(fresh), fresh.config.defaults.paper, gated, brands)
             keys = Keys(fresh, self.digests)
         return self.state, keys
+
+    def brand(self, state: State, asked: str | None) -> str:
+        """Return the brand a request names (none: the page's first); raise UsageError for one not offered.
+
+        The name must equal one of the offered brands' names: nothing from a request becomes a path.
+        """
+        names = state.brand_names
+        if not asked:
+            return names[0]
+        if asked not in names:
+            from handouts.names import did_you_mean
+
+            raise UsageError(f"the brand '{_shown(asked)}' is not offered here (offered: {', '.join(names)})"
+                             f"{did_you_mean(asked, names)}")
+        return asked
+
+    @staticmethod
+    def brand_query(state: State, brand: str) -> dict[str, str]:
+        """Return the brand parameter of a link: none when the page offers only handouts.yaml's clinic."""
+        return {} if state.brand_names == [DEFAULT_BRAND] else {"brand": brand}
 
     def offered(self, state: State) -> list[Entry]:
         """Return the handouts the page offers: with reviewed_only, only those a clinician reviewed."""
@@ -295,7 +337,8 @@ class Engine:
         if paper not in PAPERS:
             raise NotOffered(f"unknown paper '{_shown(paper)}'; choose {', '.join(PAPERS)}")
         large = form.get("large", "") in ("1", "on", "yes", "true")
-        job = Job(entry.topic, entry.kind, length, lang, paper, large)
+        brand = self.brand(state, form.get("brand"))
+        job = Job(entry.topic, entry.kind, length, lang, paper, large, brand)
         self.gate(state, [job])
         return job
 
@@ -391,6 +434,21 @@ class Engine:
         if isinstance(made, str):
             raise HandoutsError(made)
         return made  # type: ignore[no-any-return]
+
+
+def _brands(workspace: Workspace, names: Sequence[str]) -> tuple[Brand, ...]:
+    """Return the offered brands with their clinics' names, each brand file validated (ContentError)."""
+    from handouts.errors import ContentError
+
+    brands, problems = [], []
+    for name in names:
+        try:
+            brands.append(Brand(name, workspace.for_brand(name).config.clinic.name))
+        except ContentError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ContentError(problems)
+    return tuple(brands)
 
 
 def _shown(value: str) -> str:

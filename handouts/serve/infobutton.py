@@ -101,8 +101,11 @@ class Found:
     pdfs: tuple[tuple[str, str], ...]  # (length, URL)
 
 
-def find(engine: Engine, state: State, asked: Ask, base: str) -> list[Found]:
+def find(engine: Engine, state: State, asked: Ask, base: str, brand: Mapping[str, str] | None = None) -> list[Found]:
     """Return the handouts for a request: by ICD-10-CM code up its hierarchy, in the best language.
+
+    brand is the links' brand parameter (Engine.brand_query: none when the page offers only
+    handouts.yaml's clinic), so each link opens or downloads the brand asked for.
 
     No topic lists SNOMED CT codes yet, so a SNOMED CT request (like any other system's) finds
     none; an unknown code, system or recipient is an answer with no handouts, not an error.
@@ -118,7 +121,8 @@ def find(engine: Engine, state: State, asked: Ask, base: str) -> list[Found]:
             language = next((lang for lang in offered if lang.status == "source"), offered[0])
         choice = {"topic": entry.topic, "kind": entry.kind, "lang": language.code}
         pdfs = tuple((length, f"{base}/pdf?" + urlencode({**choice, "length": length, "paper": state.paper,
-                                                          "large": "0"})) for length in LENGTHS)
+                                                          "large": "0", **(brand or {})})) for length in LENGTHS)
+        choice.update(brand or {})
         found.append(Found(entry, language, fallback, entry.titles.get(language.code, entry.title),
                            entry.summaries.get(language.code, ""), f"{base}/handout?" + urlencode(choice), pdfs))
     return found
@@ -163,8 +167,9 @@ def _subtitle(asked: Ask, found: list[Found]) -> str:
     return f"{len(found)} handout{'' if len(found) == 1 else 's'} for ICD-10-CM {asked.code}{whom}"
 
 
-def as_dict(asked: Ask, found: list[Found], clinic: str, base: str) -> dict[str, Any]:
-    """Return the answer as data: the Atom feed's elements, for JSON and the page."""
+def as_dict(asked: Ask, found: list[Found], clinic: str, base: str,
+            brand: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the answer as data: the Atom feed's elements, for JSON and the page (clinic: the brand's)."""
     entries = []
     for f in found:
         lang = f.language
@@ -188,7 +193,7 @@ def as_dict(asked: Ask, found: list[Found], clinic: str, base: str) -> dict[str,
                         "preview": f.preview},
         })
     query = asked.query()
-    own = f"{base}/infobutton?{urlencode(query)}"
+    own = f"{base}/infobutton?{urlencode({**query, **(brand or {})})}"
     return {"feed": {
         "title": f"Patient handouts from {clinic}",
         "subtitle": _subtitle(asked, found),

@@ -63,7 +63,8 @@ def print_in_worker(items: list[str], jobs: list[Job], queue: str, copies: int, 
     try:
         printed = commands.print_(pool._root, items, lang=first.lang, length=first.length, paper=first.paper,
                                   large_print=first.large, personal=personal, printer=queue, copies=copies,
-                                  two_sided=two_sided, user=user, reviewed_only=reviewed_only, wait=wait)
+                                  two_sided=two_sided, user=user, reviewed_only=reviewed_only, wait=wait,
+                                  brand=first.brand)
     except PrintError as exc:
         return Answer(tuple(exc.lines()), 503)
     except commands.RefusedError as exc:
@@ -134,9 +135,10 @@ def print_routes(engine: Engine, page: Callable[..., Response], form_of: Callabl
             print_in_worker, [f"{j.topic}:{j.kind}" for j in jobs], jobs, printer.queue, copies, two_sided,
             personal, f"{PAGE_USER} ({client})", state.reviewed_only, PAGE_WAIT,
             seconds=limits.seconds_per_handout * len(jobs) + limits.grace_seconds + PAGE_WAIT + CUPS_SLACK)
-        back = "/packet" if len(jobs) > 1 else "/handout?" + urlencode(
+        brand = engine.brand_query(state, jobs[0].brand)
+        back = ("/packet" + (f"?{urlencode(brand)}" if brand else "")) if len(jobs) > 1 else "/handout?" + urlencode(
             {"topic": jobs[0].topic, "kind": jobs[0].kind, "length": jobs[0].length, "lang": jobs[0].lang,
-             "paper": jobs[0].paper, "large": "1" if jobs[0].large else "0"})
+             "paper": jobs[0].paper, "large": "1" if jobs[0].large else "0", **brand})
         if answer.status == 200:
             lines, sent = [message(printer.name, answer.job, copies, two_sided, personal is not None)], True
         else:

@@ -49,6 +49,9 @@ class Settings:
     workers: int = 2
     max_body: int = 64 * 1024
     reviewed_only: bool | None = None
+    #: The brands the page offers (--brand: names, "default" for handouts.yaml's clinic, "all"); the
+    #: first is the one a request without a brand gets.
+    brands: tuple[str, ...] = ("default",)
     debug: bool = False
     #: Answer /infobutton and GET /pdf without the access token (for EHR links, which cannot send it).
     open_infobutton: bool = False
