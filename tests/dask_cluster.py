@@ -76,14 +76,14 @@ class DaskCluster:
         self.wait_for_workers(workers)
         return self
 
-    def add_worker(self, *, pythonpath: Path = ROOT, wait: bool = False) -> subprocess.Popen[bytes]:
-        """Start one more worker (its own TMPDIR, where it unpacks bundles)."""
+    def add_worker(self, *, pythonpath: Path = ROOT, wait: bool = False, nanny: bool = False) -> subprocess.Popen[bytes]:
+        """Start one more worker (its own TMPDIR, where it unpacks bundles); without a nanny unless asked."""
         number = len(self.workers) + 1
         tmp = self.folder / f"worker-{number}-tmp"
         tmp.mkdir(exist_ok=True)
         worker = self._spawn(f"worker-{number}", ["worker", "--scheduler-file", str(self.scheduler_file),
                                                   "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
-                                                  "--no-nanny"],
+                                                  *([] if nanny else ["--no-nanny"])],
                              env={"PYTHONPATH": str(pythonpath), "TMPDIR": str(tmp)})
         self.workers.append(worker)
         if wait:

@@ -251,6 +251,19 @@ def test_a_worker_with_other_code_is_refused_before_anything_is_built(workspace,
     assert not list(out.rglob("*.pdf"))
 
 
+def test_a_worker_under_a_nanny_that_cannot_start_processes_is_refused(workspace, cluster, tmp_path):
+    known = set(cluster.worker_pids())
+    cluster.add_worker(nanny=True, wait=True)  # Dask's default: the worker is a daemon process
+    (nannied,) = set(cluster.worker_pids()) - known
+    out, log = tmp_path / "out", tmp_path / "build.log"
+    build = handouts(workspace, *CATALOG, "-o", str(out), "--cluster", cluster.address, out=log)
+    assert build.returncode == 1
+    assert log.read_text().strip().splitlines() == [
+        f"error: worker {nannied} refused: it runs as a daemon process (under a nanny), which cannot start the "
+        "process a handout is made in; start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"]
+    assert not list(out.rglob("*.pdf"))
+
+
 def test_patient_fields_never_go_to_a_cluster(workspace, run):
     one = ["sciatica", "-k", "overview", "-l", "brief", "--lang", "en"]
     result = run("--workspace", workspace, "build", *one, "--patient-name", "Ana Ruiz", "-o",

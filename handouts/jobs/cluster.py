@@ -286,9 +286,7 @@ def run_on_worker(files: dict[str, bytes], digest: str, env: dict[str, str | Non
     if ours != expected:
         raise ClusterError(f"refused: this worker would make different bytes ({differences(ours, expected)})")
     if multiprocessing.current_process().daemon:
-        raise ClusterError("refused: this Dask worker runs as a daemon process (under a nanny), which cannot "
-                           "start the process a handout is made in; start workers with "
-                           "DASK_DISTRIBUTED__WORKER__DAEMON=False")
+        raise ClusterError(f"refused: {DAEMON}")
     root = unpack(files, digest)
     os.utime(root)  # in use: not removed as old
     key = (digest, tuple(sorted(env.items())), threading.get_ident())
@@ -305,6 +303,18 @@ def run_on_worker(files: dict[str, bytes], digest: str, env: dict[str, str | Non
             pool = _pools[key] = _Pool(Workspace(root), _make_in_memory, _died, 1, env=env, start_method="spawn")
     (made,) = list(pool.run([task], ordered=False, keep=True))
     return made
+
+
+#: Why a Dask worker under a nanny (a daemon process) cannot make handouts.
+DAEMON = ("it runs as a daemon process (under a nanny), which cannot start the process a handout is made in; "
+          "start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False")
+
+
+def _worker_state() -> tuple[dict[str, str], bool]:
+    """Return this worker's fingerprint and whether it is a daemon process (run on every worker)."""
+    import multiprocessing
+
+    return fingerprint(), bool(multiprocessing.current_process().daemon)
 
 
 def _make_in_memory(builder: Builder, task: tuple[Job, str]) -> Made:
@@ -372,16 +382,22 @@ class Cluster:
         self.close()
 
     def check_workers(self) -> int:
-        """Refuse the build if a worker's fingerprint differs from ours; return the number of workers."""
+        """Refuse the build if a worker would make other bytes or cannot start a handout's process;
+        return the number of workers."""
         ours = fingerprint()
         try:
-            theirs: dict[str, dict[str, str]] = self.client.run(fingerprint)
+            theirs: dict[str, tuple[dict[str, str], bool]] = self.client.run(_worker_state)
         except Exception as exc:  # noqa: BLE001 - a worker that cannot even run handouts
             raise ClusterError(f"the cluster's workers cannot run handouts: {type(exc).__name__}: {exc}") from None
         if not theirs:
             raise ClusterError(f"the cluster at {self.address} has no workers")
-        bad = [f"worker {address} refused: it would make different bytes ({differences(fp, ours)})"
-               for address, fp in sorted(theirs.items()) if fp != ours]
+        bad = []
+        for address, (theirs_fingerprint, daemon) in sorted(theirs.items()):
+            if theirs_fingerprint != ours:
+                bad.append(f"worker {address} refused: it would make different bytes "
+                           f"({differences(theirs_fingerprint, ours)})")
+            elif daemon:
+                bad.append(f"worker {address} refused: {DAEMON}")
         if bad:
             raise ClusterError(*bad)
         return len(theirs)
