@@ -1,7 +1,7 @@
 """The engine behind every door: build, packet and check, with the review gate, for the CLI and the library.
 
 MkDocs' `commands` layer is the model: each door (the command line, `handouts.build()`, packets,
-the coming web page and cluster builds) declares its options and calls a function here; nothing a
+printing, the web page and its infobutton, cluster builds) declares its options and calls a function here; nothing a
 door needs (planning, the review gate, the choice between one file and a catalog, patient
 fields, output targets) lives in the door. A rule enforced here holds at every door.
 """
