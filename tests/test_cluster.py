@@ -251,6 +251,24 @@ def test_a_worker_with_other_code_is_refused_before_anything_is_built(workspace,
     assert not list(out.rglob("*.pdf"))
 
 
+def test_the_review_gate_holds_on_the_cluster(workspace, cluster, tmp_path):
+    reviewed = tmp_path / "ws"
+    shutil.copytree(workspace, reviewed)
+    topic = reviewed / "data" / "topics" / "sciatica" / "topic.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace(
+        "  status: draft", "  status: reviewed\n  reviewed_by: Dr Ana Example, MD\n  reviewed_on: 2026-10-15\n"
+        "  next_review_due: 2027-10-15"), encoding="utf-8")
+    out, log = tmp_path / "out", tmp_path / "build.log"
+    few = ["--all", "--lang", "en", "--paper", "letter", "--length", "brief", "--brand", "north"]
+    build = handouts(reviewed, *few, "--reviewed-only", "-o", str(out), "--cluster", cluster.address, out=log)
+    assert build.returncode == 0, log.read_text()
+    lines = log.read_text().splitlines()
+    assert [line for line in lines if line.startswith("refused: ")] == [
+        "refused: kratom caution brief en letter for north: not reviewed by a clinician (--reviewed-only)"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.pdf")) == [
+        "north/en/sciatica/faq-brief-letter.pdf", "north/en/sciatica/overview-brief-letter.pdf"]
+
+
 def test_a_worker_under_a_nanny_that_cannot_start_processes_is_refused(workspace, cluster, tmp_path):
     known = set(cluster.worker_pids())
     cluster.add_worker(nanny=True, wait=True)  # Dask's default: the worker is a daemon process
