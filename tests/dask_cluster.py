@@ -56,12 +56,14 @@ class DaskCluster:
     def scheduler_file(self) -> Path:
         return self.folder / "scheduler.json"
 
-    def start(self, workers: int = 2, *, pythonpath: Path = ROOT) -> DaskCluster:
+    def start(self, workers: int = 2, *, pythonpath: Path = ROOT,
+              scheduler_env: dict[str, str] | None = None) -> DaskCluster:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.scheduler_file.unlink(missing_ok=True)
         self.address = ""
         self.scheduler = self._spawn("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", "0",
-                                                   "--no-dashboard", "--scheduler-file", str(self.scheduler_file)])
+                                                   "--no-dashboard", "--scheduler-file", str(self.scheduler_file)],
+                                     env=scheduler_env)
         deadline = time.monotonic() + 60
         while not self.address:
             if time.monotonic() > deadline or self.scheduler.poll() is not None:

@@ -182,6 +182,30 @@ def test_a_worker_killed_mid_job_loses_no_handout_and_writes_none_twice(workspac
     assert rerun.returncode == 0 and last_line(log) == f"0 built, {COUNT} up to date, 0 failed."
 
 
+def test_a_handout_whose_workers_keep_dying_fails_alone(workspace, tmp_path):
+    dask_command()
+    # allowed-failures 0: the first worker that dies under a job fails that job (KilledWorker)
+    cluster = DaskCluster(tmp_path / "cluster").start(
+        2, scheduler_env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"})
+    out, log = tmp_path / "out", tmp_path / "build.log"
+    try:
+        build = handouts(workspace, *CATALOG, "-o", str(out), "--cluster", cluster.address, out=log, wait=False)
+        wait_for_lines(log, 4, build)
+        pids = cluster.worker_pids()
+        with cluster.client() as client:
+            busy = [address for address, keys in client.processing().items() if keys]
+        cluster.kill(pids[busy[0]])
+        assert build.wait(timeout=400) == 1, log.read_text()
+    finally:
+        cluster.stop()
+    failed = [line for line in log.read_text().splitlines() if line.startswith("failed: ")]
+    assert 1 <= len(failed) <= 2  # what the killed worker was running (and had been given)
+    assert all(line.endswith(": 1 worker died while running it on the cluster (Dask's distributed.scheduler."
+                             "allowed-failures); the rest of the batch went on") for line in failed), failed
+    assert last_line(log) == f"{COUNT - len(failed)} built, 0 up to date, {len(failed)} failed."
+    assert len(pdfs(out)) == COUNT - len(failed) and not list(out.rglob("*.tmp"))
+
+
 def test_when_the_scheduler_is_gone_what_was_built_is_kept_and_the_next_run_builds_the_rest(workspace, local,
                                                                                             cluster, tmp_path):
     out, log = tmp_path / "out", tmp_path / "build.log"

@@ -449,11 +449,10 @@ class Cluster:
             raise self._lost()
         try:
             future.result(timeout=WATCH_SECONDS)
-        except KilledWorker:
-            from dask import config
-
-            tries = config.get("distributed.scheduler.allowed-failures", 3)
-            return _died(task, f"the Dask workers running it died {tries + 1} times (distributed.scheduler."
+        except KilledWorker as exc:
+            tries = getattr(exc, "allowed_failures", None)
+            times = (f"{tries + 1} worker{'s' if tries else ''}" if isinstance(tries, int) else "its workers")
+            return _died(task, f"{times} died while running it on the cluster (Dask's distributed.scheduler."
                                "allowed-failures); the rest of the batch went on")
         except ClusterError as exc:
             return _died(task, str(exc))
