@@ -233,6 +233,24 @@ def test_when_the_scheduler_is_gone_what_was_built_is_kept_and_the_next_run_buil
     assert pdfs(out) == pdfs(local)
 
 
+def test_ctrl_c_keeps_and_records_what_has_arrived(workspace, cluster, tmp_path):
+    import signal
+
+    out, log = tmp_path / "out", tmp_path / "build.log"
+    build = handouts(workspace, *CATALOG, "-o", str(out), "--cluster", cluster.address, out=log, wait=False)
+    try:
+        wait_for_lines(log, 3, build)
+        build.send_signal(signal.SIGINT)
+        assert build.wait(timeout=60) == 130
+    finally:
+        if build.poll() is None:
+            build.kill()
+    built = {line.split()[1] for line in wrote(log)}
+    assert last_line(log) == (f"interrupted: {len(built)} handouts built in this run are kept and recorded; run the "
+                              "same command again to build the rest.")
+    assert {str(out / path) for path in manifests(out)} == built and not list(out.rglob("*.tmp"))
+
+
 def test_a_failing_handout_is_reported_once_as_in_a_local_build(workspace, cluster, tmp_path):
     broken = tmp_path / "ws"
     shutil.copytree(workspace, broken)
