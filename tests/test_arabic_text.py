@@ -275,6 +275,11 @@ def test_arabic_rebuild_is_byte_identical(which):
 #: The FAQ whose bold question "هل يمكنني الاستمرار في العمل؟" comes after the bold "أولًا", where
 #: WeasyPrint first met the bold lam-alef as the second glyph of a cluster and mapped it to "".
 FAQ = next(job for job in JOBS if _key(job) == ("sciatica", "faq", "detailed", "letter", False))
+#: In large print on A4, WeasyPrint first meets the regular medial yeh with hamza (glyph 1506) as
+#: the second glyph of a cluster with a mark, and "شيئًا", "مفاجئة", "هيئة" lost their "ئ".
+KRATOM_LARGE = plan(WORKSPACE, topics=("kratom",), lengths=("detailed",), langs=("ar",), papers=("a4",),
+                    large_print=(True,))[0]
+YEH_HAMZA_WORDS = ("مفاجئة", "هيئة")
 FONTS = REPO / "styles" / "fonts"
 CMAP_ENTRY = re.compile(rb"<([0-9a-f]{4})> <([0-9a-f]*)>")
 
@@ -312,6 +317,30 @@ def test_no_font_of_an_arabic_handout_maps_a_glyph_to_nothing():
 @pytest.mark.parametrize("name", EXTRACTORS)
 def test_bold_lam_alef_after_a_cluster_reads_back(name, extracted):
     assert comparable("الاستمرار") in comparable(extracted(name, FAQ))
+
+
+@pytest.fixture(scope="module")
+def kratom_large(tmp_path_factory):
+    from handouts import Builder
+
+    path = tmp_path_factory.mktemp("kratom") / "caution-detailed-a4-large.pdf"
+    path.write_bytes(Builder(WORKSPACE).render(KRATOM_LARGE).pdf)
+    return path
+
+
+@pytest.mark.slow
+def test_no_glyph_maps_to_nothing_in_large_print(kratom_large):
+    maps = to_unicode_maps(kratom_large.read_bytes())
+    assert not [glyph for entries in maps.values() for glyph, text in entries.items() if not text]
+    (regular,) = [entries for name, entries in maps.items() if name.endswith("+Noto-Sans-Arabic")]
+    assert regular[1506] == "ئ"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXTRACTORS)
+def test_yeh_hamza_after_a_cluster_reads_back_in_large_print(name, kratom_large):
+    page = comparable(EXTRACTORS[name](kratom_large))
+    assert [word for word in YEH_HAMZA_WORDS if comparable(word) not in page] == []
 
 
 def test_glyph_texts_come_from_the_font():
