@@ -1,0 +1,72 @@
+"""Attacks on the cluster door (handouts.jobs.cluster): a hostile workspace against the bundle.
+
+Each test runs the real code on a real workspace; none mocks the file system or Dask.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from handouts.jobs.cluster import make_bundle
+from handouts.load.workspace import Workspace
+
+from .conftest import WriteWorkspace
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: make_bundle in a process whose address space is capped at what it uses now plus 512 MB.
+CAPPED = """\
+import resource, sys
+from handouts.jobs.cluster import ClusterError, make_bundle
+from handouts.load.workspace import Workspace
+with open("/proc/self/status") as status:
+    used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (used + 512 * 2**20, resource.RLIM_INFINITY))
+try:
+    make_bundle(Workspace(sys.argv[1]), ["default"])
+    print("bundled")
+except ClusterError as exc:
+    print(f"refused: {exc}")
+except MemoryError:
+    print("MemoryError")
+"""
+
+
+def test_a_huge_file_is_refused_by_the_bundle_limit_before_it_is_read(write_workspace: WriteWorkspace) -> None:
+    """A sparse 4 GB file in data/ (no disk space, one command) must meet the bundle limit, not be
+    read whole into the client's memory first (make_bundle read every file before counting)."""
+    root = write_workspace()
+    huge = root / "data" / "assets" / "huge.bin"
+    huge.parent.mkdir(parents=True, exist_ok=True)
+    with open(huge, "wb") as handle:
+        handle.truncate(4 * 2**30)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HANDOUTS_LIMIT_BUNDLE_MB": "1"}
+    done = subprocess.run([sys.executable, "-c", CAPPED, str(root)], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.stdout.strip() == ("refused: the workspace's files come to more than 1 MB, the most a cluster build "
+                                   "sends its workers (HANDOUTS_LIMIT_BUNDLE_MB)"), done.stderr
+
+
+def test_handouts_yaml_linked_inside_the_workspace_travels_in_the_bundle(write_workspace: WriteWorkspace) -> None:
+    """handouts.yaml as a link to a file inside the workspace is read by a local build
+    (contained(path, root)); the bundle left it out, so the workers built without the clinic."""
+    root = write_workspace()
+    config = (root / "handouts.yaml").read_bytes()
+    (root / "handouts.yaml").rename(root / "data" / "clinic.yaml")
+    (root / "handouts.yaml").symlink_to("data/clinic.yaml")
+    workspace = Workspace(root)
+    assert workspace.config.clinic.name  # the local build reads it
+    assert make_bundle(workspace, ["default"]).files.get("handouts.yaml") == config
+
+
+def test_a_brand_file_linked_inside_brands_travels_in_the_bundle(write_workspace: WriteWorkspace) -> None:
+    """brands/north.yaml as a link to another file in brands/ is read by a local build; the bundle
+    must carry it under the brand's name."""
+    root = write_workspace({"brands/north-valley.yaml": "clinic:\n  name: North Valley Clinic\n"})
+    (root / "brands" / "north.yaml").symlink_to("north-valley.yaml")
+    workspace = Workspace(root)
+    assert workspace.for_brand("north").config.clinic.name == "North Valley Clinic"  # the local build reads it
+    assert make_bundle(workspace, ["north"]).files.get("brands/north.yaml") == b"clinic:\n  name: North Valley Clinic\n"
