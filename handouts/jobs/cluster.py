@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from handouts.errors import HandoutsError, UsageError
 from handouts.jobs.planning import Job
@@ -127,7 +127,9 @@ def make_bundle(workspace: Workspace, brands: Sequence[str]) -> Bundle:
         if isinstance(branded, BrandWorkspace):
             singles.append(branded.brand_file)
             folders.append(branded.brand_dir)
-    paths = [p for p in singles if _inside(root, p)]
+    # handouts.yaml and a brand file are read as the local build reads them (yamlio.load): through
+    # a link that stays inside their own folder, under their own name
+    paths = [p for p in singles if _readable(p, root)]
     for folder in folders:
         if folder.is_dir() and _inside(root, folder):
             paths.extend(_files_below(folder))
@@ -138,13 +140,33 @@ def make_bundle(workspace: Workspace, brands: Sequence[str]) -> Bundle:
         name = path.relative_to(root).as_posix()
         if name in files:
             continue
+        # counted before it is read: a huge (or sparse) file never sits in memory whole
+        if total + path.stat().st_size > limit * 1_000_000:
+            _too_big(limit)
         data = path.read_bytes()
         total += len(data)
         if total > limit * 1_000_000:
-            raise ClusterError(f"the workspace's files come to more than {limit} MB, the most a cluster build "
-                               f"sends its workers ({current().variable('bundle_mb')})")
+            _too_big(limit)
         files[name] = data
     return Bundle(files, bundle_digest(files))
+
+
+def _too_big(limit: int) -> NoReturn:
+    from handouts.limits import current
+
+    raise ClusterError(f"the workspace's files come to more than {limit} MB, the most a cluster build "
+                       f"sends its workers ({current().variable('bundle_mb')})")
+
+
+def _readable(path: Path, root: Path) -> bool:
+    """Return whether the local build reads this file (a regular file, by a link that stays in its folder)."""
+    from handouts.files import OutsideError, contained
+
+    try:
+        contained(path, path.parent, root)
+    except OutsideError:
+        return False
+    return True
 
 
 def _inside(root: Path, path: Path) -> bool:
