@@ -8,9 +8,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from handouts.jobs.cluster import make_bundle
+import pytest
+from click.testing import Result
+
+from handouts.jobs.cluster import make_bundle, unpack
 from handouts.load.workspace import Workspace
 
 from .conftest import WriteWorkspace
@@ -70,3 +75,25 @@ def test_a_brand_file_linked_inside_brands_travels_in_the_bundle(write_workspace
     workspace = Workspace(root)
     assert workspace.for_brand("north").config.clinic.name == "North Valley Clinic"  # the local build reads it
     assert make_bundle(workspace, ["north"]).files.get("brands/north.yaml") == b"clinic:\n  name: North Valley Clinic\n"
+
+
+def test_a_file_name_that_is_not_utf8_neither_stops_a_build_nor_the_bundle(
+        write_workspace: WriteWorkspace, run: Callable[..., Result], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file in data/assets named by bytes that are not UTF-8 (b"\\xff.svg", which Linux allows and
+    a hostile workspace can ship) stopped every build with "internal error: UnicodeEncodeError"
+    (the keys and the bundle's digest encoded its name); it is an unused file like any other."""
+    root = write_workspace()
+    (root / "data" / "assets").mkdir(parents=True)
+    odd = os.fsencode(root / "data" / "assets") + b"/\xff.svg"
+    with open(odd, "wb") as handle:
+        handle.write(b"<svg/>")
+    done = run("--workspace", root, "build", "test", "--kind", "overview", "--length", "brief", "--lang", "en",
+               "--paper", "letter", "-q")
+    assert done.exit_code == 0, done.output
+    bundle = make_bundle(Workspace(root), ["default"])
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "worker"))
+    (tmp_path / "worker").mkdir()
+    unpacked = unpack(bundle.files, bundle.digest)
+    with open(os.fsencode(unpacked / "data" / "assets") + b"/\xff.svg", "rb") as handle:
+        assert handle.read() == b"<svg/>"
