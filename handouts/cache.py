@@ -56,8 +56,13 @@ def save_json(path: Path, data: Any) -> None:
     that is a link (a workspace may not send our writes elsewhere)."""
     if path.parent.is_symlink():
         return
+    whole = {"format": _FORMAT, "data": data}
     try:
-        write_atomic(path, json.dumps({"format": _FORMAT, "data": data}, ensure_ascii=False).encode())
+        raw = json.dumps(whole, ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a file name that is not UTF-8 (a lone surrogate): escaped, it reads back the same
+        raw = json.dumps(whole).encode()
+    try:
+        write_atomic(path, raw)
     except OSError:
         pass
 
@@ -112,7 +117,7 @@ class Digests:
                 of = self.of(path)
             except OSError:
                 of = "missing"
-            digest.update(f"{name}\0{of}\0".encode())
+            digest.update(f"{name}\0{of}\0".encode("utf-8", "surrogateescape"))  # any file name
         for text in extra:
             digest.update(f"{text}\0".encode())
         return digest.hexdigest()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from handouts.cache import load_json, save_json
 from handouts.jobs.cluster import make_bundle, unpack
 from handouts.load.workspace import Workspace
 
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: make_bundle in a process whose address space is capped at what it uses now plus 512 MB.
 CAPPED = """\
 import resource, sys
+from handouts.cache import load_json, save_json
 from handouts.jobs.cluster import ClusterError, make_bundle
 from handouts.load.workspace import Workspace
 with open("/proc/self/status") as status:
@@ -91,6 +93,8 @@ def test_a_file_name_that_is_not_utf8_neither_stops_a_build_nor_the_bundle(
     done = run("--workspace", root, "build", "test", "--kind", "overview", "--length", "brief", "--lang", "en",
                "--paper", "letter", "-q")
     assert done.exit_code == 0, done.output
+    save_json(tmp_path / "digests.json", {os.fsdecode(odd): 1})  # the digests cache remembers it by name
+    assert load_json(tmp_path / "digests.json") == {os.fsdecode(odd): 1}
     bundle = make_bundle(Workspace(root), ["default"])
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "worker"))
     (tmp_path / "worker").mkdir()

@@ -99,7 +99,7 @@ def bundle_digest(files: dict[str, bytes]) -> str:
     """Return the digest of a bundle: every file's path and SHA-256, in path order."""
     digest = hashlib.sha256()
     for name in sorted(files):
-        digest.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
+        digest.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
