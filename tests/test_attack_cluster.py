@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from click.testing import Result
 
 from handouts.cache import load_json, save_json
-from handouts.jobs.cluster import make_bundle, unpack
+from handouts.jobs.cluster import ClusterError, bundle_digest, make_bundle, unpack
 from handouts.load.workspace import Workspace
 
 from .conftest import WriteWorkspace
@@ -101,3 +102,41 @@ def test_a_file_name_that_is_not_utf8_neither_stops_a_build_nor_the_bundle(
     unpacked = unpack(bundle.files, bundle.digest)
     with open(os.fsencode(unpacked / "data" / "assets") + b"/\xff.svg", "rb") as handle:
         assert handle.read() == b"<svg/>"
+
+
+def test_a_bundles_folder_that_is_a_link_is_neither_cleaned_nor_used(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """$TMPDIR/handouts-bundles planted as a link (by anyone who may write the worker's /tmp, before
+    the worker's first task): unpack followed it, removed every folder there unused for 7 days (a
+    worker's home, say) and unpacked bundles where the link's owner may swap them. Refused instead."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    victim = tmp_path / "home"
+    (victim / "old-work").mkdir(parents=True)
+    week = time.time() - 8 * 86400
+    os.utime(victim / "old-work", (week, week))
+    (tmp_path / "tmp" / "handouts-bundles").symlink_to(victim)
+    files = {"handouts.yaml": b"clinic:\n  name: Test Clinic\n"}
+    try:
+        unpack(files, bundle_digest(files))
+        refused = ""
+    except ClusterError as exc:
+        refused = str(exc)
+    assert (victim / "old-work").is_dir()
+    assert refused == (f"refused: {tmp_path / 'tmp' / 'handouts-bundles'} is not a private folder of this user "
+                       "(a link, another user's, or writable by others); remove it")
+
+
+def test_a_bundles_folder_others_may_write_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundles folder others may write (mode 777): whoever can write it can swap a bundle that
+    unpack then reuses unchecked (it looks only for handouts.yaml), so a worker would build from
+    files that are not the client's. Refused."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    files = {"handouts.yaml": b"clinic:\n  name: Test Clinic\n"}
+    digest = bundle_digest(files)
+    planted = tmp_path / "handouts-bundles" / digest
+    planted.mkdir(parents=True)
+    (tmp_path / "handouts-bundles").chmod(0o777)
+    (planted / "handouts.yaml").write_bytes(b"clinic:\n  name: Someone Else\n")
+    with pytest.raises(ClusterError, match="is not a private folder of this user"):
+        unpack(files, digest)
