@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -180,14 +181,13 @@ def unpack(files: dict[str, bytes], digest: str) -> Path:
     Unpacked into a temporary folder, checked against its digest, then renamed into place, so
     tasks running at once never see half a bundle.
     """
-    base = Path(tempfile.gettempdir()) / "handouts-bundles"
+    base = _private_folder(Path(tempfile.gettempdir()) / "handouts-bundles")
     target = base / digest
     if (target / "handouts.yaml").is_file():
         return target
     _remove_old_bundles(base)
     if bundle_digest(files) != digest:
         raise ClusterError(f"the workspace bundle {digest[:12]} arrived damaged (its files do not match its digest)")
-    base.mkdir(mode=0o700, parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=base))
     try:
         for name, data in files.items():
@@ -206,6 +206,22 @@ def unpack(files: dict[str, bytes], digest: str) -> Path:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def _private_folder(base: Path) -> Path:
+    """Make base (mode 700) if missing; refuse it unless it is a folder of this user's that no one
+    else may write: in a shared /tmp, anyone could plant it as a link (unpack would clean old
+    folders wherever it leads) or as a folder of theirs (and swap the bundles in it)."""
+    try:
+        base.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        pass
+    info = os.lstat(base)
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    if not stat.S_ISDIR(info.st_mode) or not mine or info.st_mode & 0o022:
+        raise ClusterError(f"refused: {base} is not a private folder of this user (a link, another user's, "
+                           "or writable by others); remove it")
+    return base
 
 
 def _remove_old_bundles(base: Path) -> None:
