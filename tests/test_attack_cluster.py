@@ -6,6 +6,7 @@ Each test runs the real code on a real workspace; none mocks the file system or 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -140,3 +141,36 @@ def test_a_bundles_folder_others_may_write_is_not_used(tmp_path: Path, monkeypat
     (planted / "handouts.yaml").write_bytes(b"clinic:\n  name: Someone Else\n")
     with pytest.raises(ClusterError, match="is not a private folder of this user"):
         unpack(files, digest)
+
+
+#: Cluster(ADDRESS) with the connect deadline at 2 s, in a process of its own.
+CONNECT = """\
+import sys
+from handouts.jobs import cluster
+cluster.CONNECT_SECONDS = 2.0
+try:
+    cluster.Cluster(sys.argv[1]).close()
+    print("connected")
+except cluster.ClusterError as exc:
+    print(f"error: {exc}")
+"""
+
+
+@pytest.mark.slow
+def test_a_scheduler_that_never_answers_is_not_waited_for_forever(tmp_path: Path) -> None:
+    """A listening socket that never speaks (a scheduler process that is stopped or stuck: the
+    kernel still accepts its connections) hung the client for good: Dask's connect bounds the TCP
+    connection by its timeout but waits for the handshake without one."""
+    pytest.importorskip("distributed")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # never accepted, never answered
+    address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        done = subprocess.run([sys.executable, "-c", CONNECT, address], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"Cluster({address}) still waiting after 30 s with a 2 s connect deadline")
+    finally:
+        silent.close()
+    assert done.stdout.strip() == f"error: cannot reach the Dask scheduler at {address}: it did not answer in 2 s"
