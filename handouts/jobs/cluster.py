@@ -391,6 +391,38 @@ def _quiet_dask_logs() -> None:
                 logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
+def _answers(address: str) -> None:
+    """Raise ClusterError unless a scheduler at address completes Dask's handshake in CONNECT_SECONDS.
+
+    Dask's connect bounds the TCP connection by its timeout but then waits for the handshake
+    without one: a scheduler that is stopped or stuck (its kernel still accepts connections) would
+    keep the build waiting for good. In a thread of its own, so a caller's running event loop
+    (a notebook's) is no obstacle.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm.core import connect
+    from distributed.security import Security
+
+    # a few seconds more than Dask's own deadline, so a refused or unroutable address still gets its words
+    deadline = CONNECT_SECONDS + 5
+
+    async def probe() -> None:
+        args = Security().get_connection_args("client")
+        comm = await asyncio.wait_for(connect(address, timeout=CONNECT_SECONDS, **args), deadline)
+        await comm.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        try:
+            thread.submit(asyncio.run, probe()).result()
+        except TimeoutError:
+            raise ClusterError(f"cannot reach the Dask scheduler at {address}: it did not answer in "
+                               f"{deadline:g} s") from None
+        except OSError as exc:
+            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+
 class Cluster:
     """A connection to a Dask scheduler that runs handout jobs and yields what its workers made."""
 
@@ -401,6 +433,7 @@ class Cluster:
             raise UsageError("--cluster needs Dask distributed: pip install 'handouts[cluster]'") from None
         self.address = address
         _quiet_dask_logs()
+        _answers(address)
         try:
             self.client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError) as exc:
