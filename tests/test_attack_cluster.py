@@ -6,6 +6,8 @@ Each test runs the real code on a real workspace; none mocks the file system or 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -174,3 +176,47 @@ def test_a_scheduler_that_never_answers_is_not_waited_for_forever(tmp_path: Path
     finally:
         silent.close()
     assert done.stdout.strip() == f"error: cannot reach the Dask scheduler at {address}: it did not answer in 7 s"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_scheduler_stopped_mid_build_ends_the_build_instead_of_hanging(tmp_path: Path) -> None:
+    """A scheduler stopped mid-build (SIGSTOP: its kernel still accepts and acknowledges, so no
+    connection breaks) kept the build waiting for good in Cluster._watch's scheduler_info(), which
+    has no deadline. It must end as a lost scheduler does: one line, exit status 1."""
+    from .dask_cluster import DaskCluster, dask_command
+
+    dask_command()
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "handouts.yaml").write_bytes((ROOT / "handouts.yaml").read_bytes())
+    shutil.copytree(ROOT / "data", root / "data")
+    out = tmp_path / "out"
+    cluster = DaskCluster(tmp_path / "cluster").start(workers=1)
+    try:
+        log = tmp_path / "build.log"
+        with open(log, "wb") as handle:
+            build = subprocess.Popen(
+                [sys.executable, "-m", "handouts", "--workspace", str(root), "build", "--all", "--lang", "en",
+                 "--lang", "es", "--paper", "letter", "--paper", "a4", "-o", str(out), "--cluster", cluster.address],
+                stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        deadline = time.monotonic() + 120
+        while not any(out.rglob("*.pdf")) and build.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cluster.scheduler is not None and build.poll() is None, log.read_text()
+        os.killpg(cluster.scheduler.pid, signal.SIGSTOP)
+        try:
+            status = build.wait(90)
+        except subprocess.TimeoutExpired:
+            build.kill()
+            build.wait()
+            pytest.fail("the build still waits 90 s after its scheduler stopped")
+    finally:
+        if cluster.scheduler is not None:
+            os.killpg(cluster.scheduler.pid, signal.SIGCONT)
+        cluster.stop()
+    lines = log.read_text().splitlines()
+    assert status == 1
+    assert lines[-1] == (f"error: lost the Dask scheduler at {cluster.address}; what was built so far is recorded, "
+                         "and the next run builds only the rest")
