@@ -55,6 +55,8 @@ Made = tuple[Job, "bytes | None", int, "str | None", float, "LayoutFacts | None"
 #: Seconds to wait for the scheduler when connecting, and between looks at a build that has no news.
 CONNECT_SECONDS = 20.0
 WATCH_SECONDS = 5.0
+#: Seconds a scheduler may take to say how it is before it counts as lost (stopped or stuck).
+STUCK_SECONDS = 30.0
 
 
 class ClusterError(HandoutsError):
@@ -537,8 +539,11 @@ class Cluster:
         """Raise when the scheduler is gone or no worker is left to run anything."""
         if self.client.status not in ("running", "connecting"):
             raise self._lost()
-        try:
-            info = self.client.scheduler_info()
+        scheduler = self.client.scheduler
+        if scheduler is None:
+            raise self._lost()
+        try:  # with a deadline: a stopped or stuck scheduler still accepts, and would never answer
+            info = self.client.sync(scheduler.identity, n_workers=-1, callback_timeout=STUCK_SECONDS)
         except Exception:  # noqa: BLE001
             raise self._lost() from None
         if not info.get("workers"):
