@@ -220,3 +220,29 @@ def test_a_scheduler_stopped_mid_build_ends_the_build_instead_of_hanging(tmp_pat
     assert status == 1
     assert lines[-1] == (f"error: lost the Dask scheduler at {cluster.address}; what was built so far is recorded, "
                          "and the next run builds only the rest")
+
+
+def test_no_link_at_any_level_brings_a_file_from_outside_into_the_bundle(write_workspace: WriteWorkspace,
+                                                                         tmp_path: Path) -> None:
+    """What held (a guard for the rule above): handouts.yaml, a brand file, a brand's folder, the
+    workspace's templates/ and styles/, a folder in data/ and a file in data/ each linked out of
+    the workspace; a named pipe is left out too, without blocking."""
+    secret = tmp_path / "secret"
+    (secret / "inner").mkdir(parents=True)
+    for path in (secret / "key.yaml", secret / "inner" / "key.css"):
+        path.write_text("clinic:\n  name: SECRET\n", encoding="utf-8")
+    root = write_workspace({"brands/north.yaml": "clinic:\n  name: North\n", "templates/x.html": "x",
+                            "styles/x.css": "p {}"})
+    (root / "handouts.yaml").unlink()
+    (root / "handouts.yaml").symlink_to(secret / "key.yaml")
+    (root / "brands" / "south.yaml").symlink_to(secret / "key.yaml")
+    (root / "brands" / "north").symlink_to(secret)
+    (root / "templates" / "inner").symlink_to(secret / "inner")
+    (root / "styles" / "linked.css").symlink_to(secret / "inner" / "key.css")
+    (root / "data" / "assets").mkdir()
+    (root / "data" / "assets" / "key.svg").symlink_to(secret / "key.yaml")
+    (root / "data" / "topics" / "inner").symlink_to(secret)
+    os.mkfifo(root / "data" / "assets" / "pipe.svg")
+    bundle = make_bundle(Workspace(root), ["north", "south"])
+    assert sorted(bundle.files) == ["brands/north.yaml", "data/topics/test/en.yaml", "data/topics/test/topic.yaml", "styles/x.css",
+                                    "templates/x.html"]
