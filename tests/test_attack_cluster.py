@@ -246,3 +246,20 @@ def test_no_link_at_any_level_brings_a_file_from_outside_into_the_bundle(write_w
     bundle = make_bundle(Workspace(root), ["north", "south"])
     assert sorted(bundle.files) == ["brands/north.yaml", "data/topics/test/en.yaml", "data/topics/test/topic.yaml", "styles/x.css",
                                     "templates/x.html"]
+
+
+@pytest.mark.slow
+def test_tls_without_certificates_is_one_line_without_a_traceback(write_workspace: WriteWorkspace,
+                                                                   tmp_path: Path) -> None:
+    """--cluster tls://... with no TLS settings: Dask raises TypeError from connect. handouts said
+    "internal error", and the half-made Client printed "Exception ignored in Client.__del__" with
+    a traceback after waiting 40 s at exit. One line naming the scheduler instead."""
+    pytest.importorskip("distributed")
+    root = write_workspace()
+    done = subprocess.run([sys.executable, "-m", "handouts", "--workspace", str(root), "build", "test", "--lang", "en",
+                           "--paper", "letter", "-o", str(tmp_path / "out"), "--cluster", "tls://127.0.0.1:1"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines = (done.stdout + done.stderr).splitlines()
+    assert done.returncode == 1
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: cannot connect to the Dask scheduler at tls://127.0.0.1:1: TLS expects"), lines
