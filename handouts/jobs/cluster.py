@@ -423,6 +423,8 @@ def _answers(address: str) -> None:
                                f"{deadline:g} s") from None
         except OSError as exc:
             raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        except (TypeError, ValueError) as exc:  # Dask's words for missing or wrong TLS settings
+            raise ClusterError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
 
 
 class Cluster:
