@@ -519,7 +519,8 @@ class Cluster:
         job = task[0]
         if future.status == "finished":
             made: Made = future.result()
-            return made
+            # the job this future was submitted for, whatever the worker says: it names where the PDF goes
+            return (job, *made[1:])
         if self.client.status not in ("running", "connecting"):
             raise self._lost()
         try:
