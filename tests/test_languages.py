@@ -57,7 +57,8 @@ def test_arabic_text_extracts_in_logical_order(arabic, tmp_path):
 
 def test_each_script_gets_its_own_font():
     assert font_stack("en", "Noto Sans") == ("Noto Sans",)
-    assert font_stack("ar", "Noto Sans") == ("Noto Sans", "Noto Sans Arabic")
+    assert font_stack("ar", "Noto Sans") == ("Noto Sans Arabic", "Noto Sans")  # its punctuation too (issue 15)
+    assert font_stack("ar", "Atkinson") == ("Noto Sans Arabic", "Atkinson", "Noto Sans")
     assert font_stack("zh-Hant", "Atkinson") == ("Atkinson", "Noto Sans", "Noto Sans CJK TC")
     assert font_stack("ko", "Noto Sans") == ("Noto Sans", "Noto Sans CJK KR")
 

@@ -23,9 +23,18 @@ SCRIPT_FONTS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Languages whose script font comes first, so it draws the punctuation and digits of their
+#: sentences too: a line of Arabic stays in one font, and PDF readers, which split a line where the
+#: font changes, get its words in order (issue 15). Latin words still fall through to Noto Sans.
+SCRIPT_FONT_FIRST = frozenset({"ar"})
+
+
 def font_stack(lang: str, brand_font: str) -> tuple[str, ...]:
-    """Return the families a handout in lang prints with, in order: brand, Noto Sans, script fonts."""
+    """Return the families a handout in lang prints with, in order: brand, Noto Sans, script fonts
+    (for the languages of SCRIPT_FONT_FIRST: script fonts, brand, Noto Sans)."""
     script = SCRIPT_FONTS.get(lang) or SCRIPT_FONTS.get(lang.split("-")[0], ())
+    if lang.split("-")[0] in SCRIPT_FONT_FIRST:
+        return tuple(dict.fromkeys((*script, brand_font, BASE_FONT)))
     return tuple(dict.fromkeys((brand_font, BASE_FONT, *script)))
 
 
