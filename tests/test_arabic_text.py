@@ -10,9 +10,11 @@ The comparison normalises:
 - NFKC, so a reader that gave Arabic presentation forms would still match (none of the three does);
 - punctuation and Arabic vowel marks (category Mn).
 
-Words with a vowel mark, and words that mix scripts ("و7-OH"), are not compared: WeasyPrint
-raises a mark with text rise, and PDFium and pdftotext may set the mark and the letter after it on
-another line. pdf.js gives the runs of a mixed line in visual order (the strict xfail below).
+Words with a vowel mark are compared without it (their letters) and, in further tests, with it.
+WeasyPrint raised a mark with text rise, and PDFium and pdftotext set the mark, and the letters
+around it, on another line; handouts/render/raised.py now draws it as a raised copy of the glyph
+on its line. Whole sentences are counted too (issue 15): the tests hold the counts measured, and
+an expected failure records that not every sentence comes back yet.
 
 On CI (CI=true) a missing extractor fails these tests; elsewhere it skips them.
 """
@@ -146,16 +148,16 @@ def words(job) -> list[str]:
 
 #: Lam followed by an alef or alef maksura: the font draws the pair as one ligature glyph.
 LIGATURE = re.compile(r"ل[\u064B-\u065F]*[اأإآى]")
+#: A vowel mark between the lam and the alef of a ligature ("قليلًا"): the readers give it after
+#: the ligature's two letters, since one glyph cannot hold a mark in its middle.
+MARK_IN_LIGATURE = re.compile(r"ل[\u064B-\u065F]+[اأإآى]")
 ONE_SCRIPT = re.compile(r"[\u0621-\u064A]+|[A-Za-z]+|[0-9]+")
+MARKS = re.compile(r"[\u064B-\u065F\u0670]")
 
 
 def plain_words(job) -> list[str]:
-    """Words of one script and without vowel marks: those every reader must give back whole.
-
-    WeasyPrint raises a vowel mark with text rise (Ts); PDFium and pdftotext may then put the
-    mark, and the letter after it, on another line, so a word with a mark is not compared.
-    """
-    return sorted({w for w in words(job) if ONE_SCRIPT.fullmatch(w)})
+    """Words of one script, marks or not: every reader must give back their letters whole."""
+    return sorted({w for w in words(job) if ONE_SCRIPT.fullmatch(MARKS.sub("", w))})
 
 
 def ligature_words(job) -> list[str]:
@@ -163,11 +165,22 @@ def ligature_words(job) -> list[str]:
     return [w for w in plain_words(job) if LIGATURE.search(w)]
 
 
-def lost(name: str, jobs, extracted, pick) -> dict[str, list[str]]:
+def marked_words(job) -> list[str]:
+    """Words with a vowel mark, to be read back with their marks (but for a mark inside a ligature)."""
+    return [w for w in plain_words(job) if MARKS.search(w) and not MARK_IN_LIGATURE.search(w)]
+
+
+def with_marks(text: str) -> str:
+    """Letters, digits and vowel marks only: NFKC, no bidi controls, punctuation or white space."""
+    text = unicodedata.normalize("NFKC", text.translate(BIDI_CONTROLS))
+    return "".join(ch for ch in text if ch.isalnum() or unicodedata.category(ch) == "Mn")
+
+
+def lost(name: str, jobs, extracted, pick, norm=comparable) -> dict[str, list[str]]:
     out = {}
     for job in jobs:
-        page = comparable(extracted(name, job))
-        gone = [w for w in pick(job) if comparable(w) not in page]
+        page = norm(extracted(name, job))
+        gone = [w for w in pick(job) if norm(w) not in page]
         if gone:
             out[str(job)] = gone
     return out
@@ -229,11 +242,55 @@ def test_ligature_words_read_back_in_every_arabic_handout(name, extracted):
 
 @pytest.mark.slow
 # pdf.js failed here (a one-letter word split from its word next to a Latin word in brackets) until
-# runs of Latin letters and digits were marked left to right on right-to-left pages.
+# runs of Latin letters and digits were marked left to right on right-to-left pages; PDFium lost the
+# letters of 20 words with a vowel mark until marks were drawn on their line (raised.py).
 @pytest.mark.parametrize("name", EXTRACTORS)
 def test_every_plain_word_reads_back_in_every_arabic_handout(name, extracted):
-    """Every word of one script without vowel marks comes back whole (marks move, see the module doc)."""
+    """Every word of one script comes back whole, its letters compared (with or without marks)."""
     assert not lost(name, JOBS, extracted, plain_words)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [
+    "pdfium",
+    "pdfjs",
+    pytest.param("pdftotext", marks=pytest.mark.xfail(strict=True, reason=(
+        "poppler sets a zero-width mark drawn before its letter (right-to-left drawing order) apart from "
+        "its word: 'ابق' then 'َ'; see docs/actualtext.md"))),
+])
+def test_words_read_back_with_their_vowel_marks(name, extracted):
+    """Words with a vowel mark come back with it in place (PDFium lost 184 of them before raised.py)."""
+    assert not lost(name, JOBS, extracted, marked_words, norm=with_marks)
+
+
+#: Sentences of JOBS (757 in all) a reader does not give back, their letters compared, as measured
+#: on 2026-11-30 with raised marks on their line, the Arabic font first and a line's runs drawn in
+#: reading order (before: PDFium 75, pdf.js 155, pdftotext 93). A ratchet: lower a number when a
+#: change brings sentences back.
+SENTENCES_LOST = {"pdfium": 11, "pdfjs": 0, "pdftotext": 88}
+
+
+def lost_sentences(name: str, extracted) -> list[str]:
+    return [s for job in JOBS for s in source_sentences(job)
+            if comparable(s) not in comparable(extracted(name, job))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXTRACTORS)
+def test_no_more_sentences_lost_than_measured(name, extracted):
+    assert len(lost_sentences(name, extracted)) <= SENTENCES_LOST[name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [
+    pytest.param("pdfium", marks=pytest.mark.xfail(strict=True, reason=(
+        "PDFium turns a Latin phrase of a right-to-left line around ('7-OH' reads 'OH-7'); docs/actualtext.md"))),
+    "pdfjs",
+    pytest.param("pdftotext", marks=pytest.mark.xfail(strict=True, reason=(
+        "poppler sets a vowel mark drawn before its letter apart from its word; docs/actualtext.md"))),
+])
+def test_every_sentence_reads_back(name, extracted):
+    assert not lost_sentences(name, extracted)
 
 
 def test_right_to_left_ligatures_are_written_reversed_and_nothing_else():

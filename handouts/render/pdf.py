@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from handouts.errors import HandoutsError, RenderError, display_path
 from handouts.files import contained
-from handouts.render import breaks, raised, tounicode
+from handouts.render import breaks, raised, runs, tounicode
 from handouts.render.glyphs import FONTS_CSS, font_faces
 
 #: Stylesheets every handout gets, looked up by name along the styles search path.
@@ -42,6 +42,7 @@ class Renderer:
 
         tounicode.install()  # right-to-left ligatures read back in logical order
         raised.install()  # vowel marks on their line, not risen off it
+        runs.install()  # a right-to-left line's runs drawn in reading order
         self._weasyprint = weasyprint
         self.root = root
         # as written, not resolved: a folder that is itself a link to elsewhere is not an asset folder
