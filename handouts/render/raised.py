@@ -9,13 +9,27 @@ the mark changed places (issue 15).
 Here a risen glyph is drawn instead as a copy of itself whose outline is moved up by the rise, in
 the same text-showing operator as the glyphs around it and with no rise: the page looks the same
 (the outline moves by the rise rounded to a font unit, under 0.01 pt), and the text layer has the
-mark on its line, in drawing order, next to its letter. The copy's ToUnicode entry and width are the
-mark's. Only TrueType outlines (a ``glyf`` table) are copied; any other font keeps its text rise.
+mark on its line, in drawing order, next to its letter. The copy's ToUnicode entry is the mark's.
+Only TrueType outlines (a ``glyf`` table) are copied; any other font keeps its text rise.
+
+A vowel mark (a glyph that does not move the pen) is also moved sideways in the copy. HarfBuzz
+gives it before its letter in drawing order, and WeasyPrint draws it where it sits, up to 0.7 em
+right of the pen, then moves back: ``-302.06 <mark> 302 <letter>``. poppler (pdftotext, Evince,
+Okular) builds words from where characters start: a gap of over 0.1 em before the mark, or a step
+back of over 0.2 em after it, made the mark a word of its own, and a word that starts inside the
+word before it ends the line there (TextOutputDev.cc: minWordBreakSpace, minDupBreakOverlap,
+minCharSpacing). "ابقَ نشيطًا قدر استطاعتك" came out as four lines: "َ", "نشيطا قدر استطاعتك", "ً",
+"ابق". So the mark's copy starts MARK_LEAD (0.15 em) before the pen and is as wide, its outline
+moved right by the offset plus the lead, and the move back after it is made smaller by the offset:
+``150 <copy> -0.06 <letter>``. Its ink is where it was (to a font unit), it ends where its letter
+starts, and it starts between 0.1 em (poppler takes a character under 0.1 em from the one before for
+a duplicate) and 0.2 em (pdf.js starts a new text item at a step back of 0.2 em) before it. A mark
+that WeasyPrint moves only sideways, inside the run (``-722.94<mark>722``), gets the same copy.
 
 Three WeasyPrint internals are wrapped, once per process, and install() raises if they changed:
 the content stream's set_text_rise and show_text (WeasyPrint's own Stream, a pydyf Stream), and
 Font.clean, after which the copies are added to the subset font file. A font that drew no risen
-glyph is not touched: other documents are byte-identical.
+glyph and no sideways-moved mark is not touched: other documents are byte-identical.
 """
 
 from __future__ import annotations
@@ -26,10 +40,20 @@ import io
 import re
 from typing import Any
 
-#: The attribute of a WeasyPrint Font holding its copies: (glyph, rise in font units) -> new glyph.
+#: The attribute of a WeasyPrint Font holding its copies: (glyph, units up, units right, width or -1
+#: for the glyph's own) -> new glyph.
 RAISED = "_handouts_raised"
+#: The attribute of a WeasyPrint Font holding the advance of each glyph of its font file.
+_ADVANCES = "_handouts_advances"
+#: How far before the pen a vowel mark's copy starts, and its width, in thousandths of an em.
+MARK_LEAD = 150
 #: What WeasyPrint writes for a risen glyph: an optional horizontal offset, then one glyph.
 _RISEN_GLYPH = re.compile(r"^(-?[0-9.e+-]+)?<([0-9a-f]{4})>$")
+_NUMBER = r"-?[0-9.]+(?:e[+-]?[0-9]+)?"
+#: A glyph moved sideways inside a run, as WeasyPrint writes it: the move, the glyph, the move back.
+_MOVED_GLYPH = re.compile(rf">({_NUMBER})<([0-9a-f]{{4}})>({_NUMBER})<")
+#: The pen move a text starts with: "<>302<" after a risen glyph, "-302.06<" in one.
+_FIRST_MOVE = re.compile(rf"^(<>)?({_NUMBER})")
 _MARK = "_handouts_raised_marks"
 #: The WeasyPrint methods this was written against (WeasyPrint 66 to 70) and their parameters.
 EXPECTED = {
@@ -46,15 +70,19 @@ def _outlined(font: Any) -> bool:
     return "glyf" in tables and not (font.bitmap or font.png or font.svg or font.colr)
 
 
-def raised_glyph(font: Any, glyph: int, rise: float, size: float) -> int | None:
-    """The glyph id of glyph moved up by rise (text space units at font size size), or None."""
+def raised_glyph(
+    font: Any, glyph: int, rise: float, size: float, shift: float = 0, width: int | None = None
+) -> int | None:
+    """The glyph id of a copy of glyph moved up by rise (text space units at font size size) and
+    right by shift (thousandths of an em), as wide as width (thousandths of an em; None: the
+    glyph's own width); glyph itself if nothing moves; None if it cannot be copied."""
     if not size or not _outlined(font):
         return None
-    units = round(rise * font.upem / size)
-    if units == 0:
+    units, right = round(rise * font.upem / size), round(shift * font.upem / 1000)
+    if units == right == 0 and width is None:
         return glyph
-    raised: dict[tuple[int, int], int] = font.__dict__.setdefault(RAISED, {})
-    key = (glyph, units)
+    raised: dict[tuple[int, int, int, int], int] = font.__dict__.setdefault(RAISED, {})
+    key = (glyph, units, right, -1 if width is None else width)
     if key not in raised:
         # After the font's own glyphs and WeasyPrint's ids for missing ones (see _unused_glyph_id).
         raised[key] = font.glyph_count + len(font.missing) + len(raised)
@@ -64,8 +92,34 @@ def raised_glyph(font: Any, glyph: int, rise: float, size: float) -> int | None:
     return raised[key]
 
 
-def with_raised_glyphs(data: bytes, raised: dict[tuple[int, int], int]) -> bytes:
-    """A TrueType font file with each raised copy added at its glyph id (empty glyphs before it)."""
+def mark_copy(font: Any, glyph: int, rise: float, size: float, offset: float) -> int | None:
+    """The copy of a vowel mark drawn offset thousandths of an em right of the pen (and rise up),
+    to be drawn MARK_LEAD before the pen instead, or None; see the module's docstring."""
+    if not _outlined(font) or font.widths.get(glyph, 0) != 0 or not _zero_advance(font, glyph):
+        return None
+    return raised_glyph(font, glyph, rise, size, offset + MARK_LEAD, MARK_LEAD)
+
+
+def _zero_advance(font: Any, glyph: int) -> bool:
+    """True for a glyph that does not move the pen, a mark: its advance in the font file is 0."""
+    advances = font.__dict__.get(_ADVANCES)
+    if advances is None:
+        from fontTools.ttLib import TTFont
+
+        ttfont = TTFont(io.BytesIO(font.file_content), fontNumber=font.index, lazy=True)
+        hmtx = ttfont["hmtx"]
+        advances = font.__dict__[_ADVANCES] = [hmtx[name][0] for name in ttfont.getGlyphOrder()]
+    return 0 <= glyph < len(advances) and advances[glyph] == 0
+
+
+def _number(value: float) -> str:
+    """A number for a TJ array: no exponent, no trailing zeros."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def with_raised_glyphs(data: bytes, raised: dict[tuple[int, int, int, int], int]) -> bytes:
+    """A TrueType font file with each copy added at its glyph id (empty glyphs before it)."""
     from fontTools.pens.transformPen import TransformPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
     from fontTools.ttLib import TTFont
@@ -77,10 +131,12 @@ def with_raised_glyphs(data: bytes, raised: dict[tuple[int, int], int]) -> bytes
     glyf, hmtx = font["glyf"], font["hmtx"]
     by_id = {new: key for key, new in raised.items()}
     outlines = {}
-    for new, (glyph, units) in sorted(by_id.items()):
+    upem = font["head"].unitsPerEm
+    for new, (glyph, units, right, width) in sorted(by_id.items()):
         pen = TTGlyphPen(glyphs)
-        glyphs[order[glyph]].draw(TransformPen(pen, (1, 0, 0, 1, 0, units)))
-        outlines[new] = (pen.glyph(), hmtx[order[glyph]][0])
+        glyphs[order[glyph]].draw(TransformPen(pen, (1, 0, 0, 1, right, units)))
+        # The advance the PDF's /W gives the copy (a mark's copy is MARK_LEAD wide), so the two agree.
+        outlines[new] = (pen.glyph(), hmtx[order[glyph]][0] if width < 0 else round(width * upem / 1000))
     for new in range(len(order), max(by_id) + 1):
         name = f"handouts.raised{new}"
         order.append(name)
@@ -149,32 +205,65 @@ def install() -> None:
     def _show_text(self: Any, text: str) -> None:
         state = getattr(self, "_handouts_rise", None)
         joined = getattr(self, "_handouts_joined", None)
-        self._handouts_joined = None
+        move = getattr(self, "_handouts_move", None)
+        self._handouts_joined = self._handouts_move = None
         if isinstance(state, tuple):
             height, (font, size), last = state
             match = _RISEN_GLYPH.match(text)
-            glyph = raised_glyph(font, int(match[2], 16), height, size) if match else None
+            glyph, shown, after = None, text, None
+            if match:
+                offset = -float(match[1] or 0)
+                glyph = mark_copy(font, int(match[2], 16), height, size, offset)
+                if glyph is not None:  # a mark: from MARK_LEAD before the pen; the pen back where it was
+                    after = _number(-offset) if offset else None
+                    shown = f"{MARK_LEAD}<{glyph:04x}>{after or ''}"
+                else:
+                    glyph = raised_glyph(font, int(match[2], 16), height, size)
+                    shown = f"{match[1] or ''}<{glyph:04x}>"
             if match is None or glyph is None:  # not one glyph as WeasyPrint writes it, or no room: rise
                 self._handouts_rise = "rise set"
                 set_text_rise(self, height)
                 show_text(self, text)
                 return
             self._handouts_rise = "drawn"
-            self._handouts_joined = _join(self, last, f"{match[1] or ''}<{glyph:04x}>")
+            self._handouts_joined = _join(self, last, shown, move)
+            self._handouts_move = after
         elif joined is not None and self.stream and self.stream[-1] is joined:
-            self._handouts_joined = _join(self, joined, text)
+            self._handouts_joined = _join(self, joined, _moved_marks(self, text), move)
         else:
-            show_text(self, text)
+            show_text(self, _moved_marks(self, text))
 
-    def _join(stream: Any, last: bytes | None, text: str) -> bytes:
+    def _join(stream: Any, last: bytes | None, text: str, move: str | None) -> bytes:
         """Add text to the TJ last if it is still the stream's last operator, else write a new TJ;
-        return the TJ that holds it, which the glyphs after a raised one join too."""
+        return the TJ that holds it, which the glyphs after a raised one join too. move is the pen
+        move that ends last, after a mark: it is added to the move that starts text, if any."""
         if last is not None and stream.stream and stream.stream[-1] is last:
-            stream.stream[-1] = last[: -len(b"] TJ")] + b" " + text.encode() + b"] TJ"
+            body = last[: -len(b"] TJ")]
+            first = _FIRST_MOVE.match(text)
+            if move and first and body.endswith(f">{move}".encode()):
+                body = body[: -len(move)]
+                text = f"{first[1] or ''}{_number(float(first[2]) + float(move))}{text[first.end():]}"
+            stream.stream[-1] = body + b" " + text.encode() + b"] TJ"
         else:
             show_text(stream, text)
         joined: bytes = stream.stream[-1]
         return joined
+
+    def _moved_marks(stream: Any, text: str) -> str:
+        """text with each mark that WeasyPrint moves sideways inside it drawn as a copy (mark_copy)."""
+        found = current_font(stream) if _MOVED_GLYPH.search(text) else None
+        if found is None:
+            return text
+        font, size = found
+
+        def placed(match: re.Match[str]) -> str:
+            move, glyph, back = float(match[1]), int(match[2], 16), float(match[3])
+            copy = mark_copy(font, glyph, 0, size, -move) if font.widths.get(glyph) == 0 else None
+            if copy is None:
+                return match[0]
+            return f">{MARK_LEAD}<{copy:04x}>{_number(back + move)}<"
+
+        return _MOVED_GLYPH.sub(placed, text)
 
     @functools.wraps(clean)
     def _clean(self: Any, to_unicode: Any, hinting: Any) -> None:
@@ -182,9 +271,9 @@ def install() -> None:
         raised = self.__dict__.get(RAISED)
         if not raised:
             return
-        for (glyph, _), new in raised.items():
+        for (glyph, _, _, width), new in raised.items():
             self.to_unicode[new] = self.to_unicode.get(glyph, "")
-            self.widths[new] = self.widths.get(glyph, 0)
+            self.widths[new] = self.widths.get(glyph, 0) if width < 0 else width
         self.file_content = with_raised_glyphs(self.file_content, raised)
 
     @functools.wraps(get_unused_glyph_id)

@@ -68,12 +68,12 @@ def _glyphs_and_advance(array: bytes, widths: dict[int, float], size: float) -> 
 
 
 def _widths(font: Any) -> dict[int, float]:
-    """A font's glyph widths so far, raised copies included (they take their mark's width)."""
+    """A font's glyph widths so far, with the copies raised.py makes (as Font.clean will write them)."""
     from handouts.render.raised import RAISED
 
     widths = dict(font.widths)
-    for (glyph, _), copy in font.__dict__.get(RAISED, {}).items():
-        widths.setdefault(copy, font.widths.get(glyph, 0))
+    for (glyph, _, _, width), copy in font.__dict__.get(RAISED, {}).items():
+        widths.setdefault(copy, font.widths.get(glyph, 0) if width < 0 else width)
     return widths
 
 
