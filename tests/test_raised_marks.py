@@ -165,16 +165,32 @@ def test_text_without_raised_glyphs_is_byte_identical():
     assert render("plain", html) == render("raised", html)
 
 
+def _font(**fields: Any) -> types.SimpleNamespace:
+    """What raised.py reads of a WeasyPrint Font, for Noto Sans Arabic (1648 glyphs)."""
+    data = (FONTS / "NotoSansArabic-Regular.ttf").read_bytes()
+    base = dict(tables=["glyf"], bitmap=False, png=False, svg=False, colr=False, upem=1000,
+                glyph_count=ARABIC_GLYPHS, missing={}, file_content=data, index=0, widths={})
+    return types.SimpleNamespace(**{**base, **fields})
+
+
 def test_a_font_without_outlines_to_copy_keeps_its_text_rise():
     from handouts.render.raised import raised_glyph
 
-    cff = types.SimpleNamespace(tables=["CFF "], bitmap=False, png=False, svg=False, colr=False, upem=1000)
-    assert raised_glyph(cff, 12, 2.5, 10) is None
-    ttf = types.SimpleNamespace(tables=["glyf"], bitmap=False, png=False, svg=False, colr=False, upem=1000,
-                                glyph_count=100, missing={})
-    assert raised_glyph(ttf, 12, 0.001, 10) == 12  # under half a font unit: drawn where it is
-    first = raised_glyph(ttf, 12, 2.5, 10)
-    assert first == 100 and raised_glyph(ttf, 12, 2.5, 10) == first and raised_glyph(ttf, 13, 2.5, 10) == 101
+    assert raised_glyph(_font(tables=["CFF "]), 12, 2.5, 10) is None
+    font = _font()
+    assert raised_glyph(font, 12, 0.001, 10) == 12  # under half a font unit: drawn where it is
+    first = raised_glyph(font, 12, 2.5, 10)
+    assert first == ARABIC_GLYPHS and raised_glyph(font, 12, 2.5, 10) == first
+    assert raised_glyph(font, 13, 2.5, 10) == ARABIC_GLYPHS + 1
+
+
+def test_a_font_fonttools_cannot_read_keeps_its_text_rise():
+    """A damaged font (a workspace's own, say) is drawn as WeasyPrint draws it, never half copied."""
+    from handouts.render.raised import mark_copy, raised_glyph
+
+    damaged = _font(file_content=b"\x00\x01\x00\x00" + b"\xff" * 200)
+    assert raised_glyph(damaged, 12, 2.5, 10) is None and mark_copy(damaged, 12, 2.5, 10, 300) is None
+    assert raised_glyph(_font(), ARABIC_GLYPHS + 5, 2.5, 10) is None  # no such glyph in the file
 
 
 def test_missing_glyph_ids_skip_the_copies():
@@ -184,8 +200,7 @@ def test_missing_glyph_ids_skip_the_copies():
     from handouts.render import raised
 
     raised.install()
-    font = types.SimpleNamespace(tables=["glyf"], bitmap=False, png=False, svg=False, colr=False, upem=1000,
-                                 glyph_count=100, missing={})
+    font = _font()
     copy = raised.raised_glyph(font, 12, 2.5, 10)
     assert Font.get_unused_glyph_id(font, 0x1F600) == copy + 1
     assert raised.raised_glyph(font, 13, 2.5, 10) == copy + 2

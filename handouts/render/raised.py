@@ -43,8 +43,8 @@ from typing import Any
 #: The attribute of a WeasyPrint Font holding its copies: (glyph, units up, units right, width or -1
 #: for the glyph's own) -> new glyph.
 RAISED = "_handouts_raised"
-#: The attribute of a WeasyPrint Font holding the advance of each glyph of its font file.
-_ADVANCES = "_handouts_advances"
+#: The attribute of a WeasyPrint Font holding what _font_file read of its font file.
+_FILE = "_handouts_font_file"
 #: How far before the pen a vowel mark's copy starts, and its width, in thousandths of an em.
 MARK_LEAD = 150
 #: What WeasyPrint writes for a risen glyph: an optional horizontal offset, then one glyph.
@@ -81,6 +81,8 @@ def raised_glyph(
     units, right = round(rise * font.upem / size), round(shift * font.upem / 1000)
     if units == right == 0 and width is None:
         return glyph
+    if not _drawable(font, glyph):
+        return None
     raised: dict[tuple[int, int, int, int], int] = font.__dict__.setdefault(RAISED, {})
     key = (glyph, units, right, -1 if width is None else width)
     if key not in raised:
@@ -100,16 +102,44 @@ def mark_copy(font: Any, glyph: int, rise: float, size: float, offset: float) ->
     return raised_glyph(font, glyph, rise, size, offset + MARK_LEAD, MARK_LEAD)
 
 
-def _zero_advance(font: Any, glyph: int) -> bool:
-    """True for a glyph that does not move the pen, a mark: its advance in the font file is 0."""
-    advances = font.__dict__.get(_ADVANCES)
-    if advances is None:
+def _font_file(font: Any) -> tuple[list[int], Any, list[str], dict[int, bool]] | None:
+    """The advances, glyph set and glyph order of a font's file (fontTools, read once per font), and
+    which glyphs were drawn; None if fontTools cannot read it (that font keeps WeasyPrint's rise)."""
+    info: tuple[list[int], Any, list[str], dict[int, bool]] | None | bool = font.__dict__.get(_FILE, False)
+    if info is False:
         from fontTools.ttLib import TTFont
 
-        ttfont = TTFont(io.BytesIO(font.file_content), fontNumber=font.index, lazy=True)
-        hmtx = ttfont["hmtx"]
-        advances = font.__dict__[_ADVANCES] = [hmtx[name][0] for name in ttfont.getGlyphOrder()]
-    return 0 <= glyph < len(advances) and advances[glyph] == 0
+        try:
+            ttfont = TTFont(io.BytesIO(font.file_content), fontNumber=font.index, lazy=True)
+            order, hmtx = ttfont.getGlyphOrder(), ttfont["hmtx"]
+            info = ([hmtx[name][0] for name in order], ttfont.getGlyphSet(), order, {})
+        except Exception:  # fontTools raises many kinds of errors for a damaged font
+            info = None
+        font.__dict__[_FILE] = info
+    return info if isinstance(info, tuple) else None
+
+
+def _drawable(font: Any, glyph: int) -> bool:
+    """True if fontTools can draw this glyph of the font's file, so a copy of it can be made."""
+    from fontTools.pens.recordingPen import RecordingPen
+
+    info = _font_file(font)
+    if info is None or not 0 <= glyph < len(info[2]):
+        return False
+    _, glyphs, order, drawn = info
+    if glyph not in drawn:
+        try:
+            glyphs[order[glyph]].draw(RecordingPen())
+            drawn[glyph] = True
+        except Exception:  # a damaged outline: draw it as WeasyPrint does
+            drawn[glyph] = False
+    return drawn[glyph]
+
+
+def _zero_advance(font: Any, glyph: int) -> bool:
+    """True for a glyph that does not move the pen, a mark: its advance in the font file is 0."""
+    info = _font_file(font)
+    return info is not None and 0 <= glyph < len(info[0]) and info[0][glyph] == 0
 
 
 def _number(value: float) -> str:
@@ -274,7 +304,12 @@ def install() -> None:
         for (glyph, _, _, width), new in raised.items():
             self.to_unicode[new] = self.to_unicode.get(glyph, "")
             self.widths[new] = self.widths.get(glyph, 0) if width < 0 else width
-        self.file_content = with_raised_glyphs(self.file_content, raised)
+        try:
+            self.file_content = with_raised_glyphs(self.file_content, raised)
+        except Exception as exc:  # the page would show no marks: fail this handout in words instead
+            raise RuntimeError(
+                f"font {self.family}: could not add the copies of its vowel marks ({type(exc).__name__}: {exc})"
+            ) from None
 
     @functools.wraps(get_unused_glyph_id)
     def _get_unused_glyph_id(self: Any, codepoint: int) -> int:
