@@ -366,6 +366,16 @@ def test_no_font_of_an_arabic_handout_maps_a_glyph_to_nothing():
     assert bold[704] == "ال"  # lam-alef, written reversed for the readers like every right-to-left ligature
 
 
+def test_latin_titles_of_sources_stay_italic():
+    """Noto Sans Arabic, first on Arabic pages, has no italic: a source's title ("... (NG59)") takes
+    the Latin fonts first (templates/base.html), so its digits and brackets are italic like its letters."""
+    from handouts import Builder
+
+    maps = to_unicode_maps(Builder(WORKSPACE).render(FAQ).pdf)
+    (italic,) = [entries for name, entries in maps.items() if name.endswith("+Noto-Sans-Italic")]
+    assert {"(", ")", "5", "9"} <= set(italic.values())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EXTRACTORS)
 def test_bold_lam_alef_after_a_cluster_reads_back(name, extracted):
