@@ -366,6 +366,17 @@ def test_no_font_of_an_arabic_handout_maps_a_glyph_to_nothing():
     assert bold[704] == "ال"  # lam-alef, written reversed for the readers like every right-to-left ligature
 
 
+def test_the_version_id_reads_in_one_piece_on_arabic_pages(tmp_path):
+    """An id that starts with digits ("4375b7c162") after the Arabic word for "Version" took that
+    word's direction (Unicode's rule W2): the page showed "b7c162 ... الإصدار 4375", and readers
+    gave it in two pieces. The id is now isolated left to right inside the footer's span."""
+    from handouts import Builder
+
+    pdf = tmp_path / "overview-brief-letter.pdf"
+    pdf.write_bytes(Builder(WORKSPACE).render(QUICK_JOBS[0], key="4375b7c162" + "0" * 54).pdf)
+    assert "4375b7c162" in pdftotext(pdf).translate(BIDI_CONTROLS)
+
+
 def test_latin_titles_of_sources_stay_italic():
     """Noto Sans Arabic, first on Arabic pages, has no italic: a source's title ("... (NG59)") takes
     the Latin fonts first (templates/base.html), so its digits and brackets are italic like its letters."""
