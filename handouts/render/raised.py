@@ -35,6 +35,7 @@ glyph and no sideways-moved mark is not touched: other documents are byte-identi
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import io
 import re
@@ -50,8 +51,10 @@ MARK_LEAD = 150
 #: What WeasyPrint writes for a risen glyph: an optional horizontal offset, then one glyph.
 _RISEN_GLYPH = re.compile(r"^(-?[0-9.e+-]+)?<([0-9a-f]{4})>$")
 _NUMBER = r"-?[0-9.]+(?:e[+-]?[0-9]+)?"
-#: A glyph moved sideways inside a run, as WeasyPrint writes it: the move, the glyph, the move back.
-_MOVED_GLYPH = re.compile(rf">({_NUMBER})<([0-9a-f]{{4}})>({_NUMBER})<")
+#: A glyph moved sideways inside a run, as WeasyPrint writes it: the move (a float, never 0: the
+#: kerning WeasyPrint writes between glyphs is an int), the glyph, the move back. Ordinary text
+#: has no such float, so the search costs one regular-expression scan of its TJ.
+_MOVED_GLYPH = re.compile(rf">(-?[0-9]*\.[0-9]+(?:e[+-]?[0-9]+)?|-?[0-9]+e[+-]?[0-9]+)<([0-9a-f]{{4}})>({_NUMBER})<")
 #: The pen move a text starts with: "<>302<" after a risen glyph, "-302.06<" in one.
 _FIRST_MOVE = re.compile(rf"^(<>)?({_NUMBER})")
 _MARK = "_handouts_raised_marks"
@@ -102,21 +105,35 @@ def mark_copy(font: Any, glyph: int, rise: float, size: float, offset: float) ->
     return raised_glyph(font, glyph, rise, size, offset + MARK_LEAD, MARK_LEAD)
 
 
+#: What _font_file read, by the digest of a font file and its index: a few fonts per workspace.
+_FILES: dict[tuple[bytes, int], tuple[list[int], Any, list[str], dict[int, bool]] | None] = {}
+_FILES_KEPT = 8
+
+
 def _font_file(font: Any) -> tuple[list[int], Any, list[str], dict[int, bool]] | None:
-    """The advances, glyph set and glyph order of a font's file (fontTools, read once per font), and
-    which glyphs were drawn; None if fontTools cannot read it (that font keeps WeasyPrint's rise)."""
+    """The advances, glyph set and glyph order of a font's file (fontTools, read once per font file
+    and process), and which glyphs were drawn; None if fontTools cannot read it (that font keeps
+    WeasyPrint's rise)."""
     info: tuple[list[int], Any, list[str], dict[int, bool]] | None | bool = font.__dict__.get(_FILE, False)
     if info is False:
-        from fontTools.ttLib import TTFont
-
-        try:
-            ttfont = TTFont(io.BytesIO(font.file_content), fontNumber=font.index, lazy=True)
-            order, hmtx = ttfont.getGlyphOrder(), ttfont["hmtx"]
-            info = ([hmtx[name][0] for name in order], ttfont.getGlyphSet(), order, {})
-        except Exception:  # fontTools raises many kinds of errors for a damaged font
-            info = None
-        font.__dict__[_FILE] = info
+        key = (hashlib.sha256(font.file_content).digest(), font.index)
+        if key not in _FILES:
+            if len(_FILES) >= _FILES_KEPT:
+                _FILES.pop(next(iter(_FILES)))
+            _FILES[key] = _read_font_file(font.file_content, font.index)
+        info = font.__dict__[_FILE] = _FILES[key]
     return info if isinstance(info, tuple) else None
+
+
+def _read_font_file(data: bytes, index: int) -> tuple[list[int], Any, list[str], dict[int, bool]] | None:
+    from fontTools.ttLib import TTFont
+
+    try:
+        ttfont = TTFont(io.BytesIO(data), fontNumber=index, lazy=True)
+        order, hmtx = ttfont.getGlyphOrder(), ttfont["hmtx"]
+        return ([hmtx[name][0] for name in order], ttfont.getGlyphSet(), order, {})
+    except Exception:  # fontTools raises many kinds of errors for a damaged font
+        return None
 
 
 def _drawable(font: Any, glyph: int) -> bool:
